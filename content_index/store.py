@@ -1,0 +1,165 @@
+"""Versioned index directories: publish by atomic rename, keep the previous version, load for search."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+KEEP_VERSIONS = 3
+LIST_FIELDS = ("skills", "roles", "apps", "url_patterns", "keywords", "links")
+
+
+class IndexStore:
+    """An index root: ``versions/<version>/``, a ``current`` link and the embedding cache."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.versions = self.root / "versions"
+        self.current_link = self.root / "current"
+        self.cache_path = self.root / "embeddings.db"
+
+    def staging_dir(self, version: str) -> Path:
+        self.versions.mkdir(parents=True, exist_ok=True)
+        for stale in self.root.glob(".staging-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        path = self.root / f".staging-{version}"
+        path.mkdir()
+        return path
+
+    def current_dir(self) -> Path | None:
+        """The published version directory in use, or None before the first build."""
+        if not self.current_link.is_symlink():
+            return None
+        target = self.root / os.readlink(self.current_link)
+        return target if (target / "manifest.json").is_file() else None
+
+    def current_version(self) -> str | None:
+        current = self.current_dir()
+        return current.name if current else None
+
+    def publish(self, staging: Path) -> Path:
+        """Move a finished build into ``versions/`` and point ``current`` at it atomically."""
+        final = self.versions / staging.name.removeprefix(".staging-")
+        os.rename(staging, final)
+        self._point_current(final)
+        self._prune()
+        return final
+
+    def rollback(self) -> str:
+        """Make the version before the current one current again; return its name."""
+        current = self.current_version()
+        older = [v for v in self.list_versions() if current is None or v < current]
+        if not older:
+            raise LookupError("no earlier index version to roll back to")
+        self._point_current(self.versions / older[-1])
+        return older[-1]
+
+    def list_versions(self) -> list[str]:
+        if not self.versions.is_dir():
+            return []
+        return sorted(p.name for p in self.versions.iterdir() if (p / "manifest.json").is_file())
+
+    def _point_current(self, target: Path) -> None:
+        tmp = self.root / f".current-{os.getpid()}-{threading.get_ident()}"
+        if tmp.is_symlink():
+            tmp.unlink()
+        os.symlink(os.path.relpath(target, self.root), tmp)
+        os.replace(tmp, self.current_link)
+
+    def _prune(self) -> None:
+        current = self.current_version()
+        for name in self.list_versions()[:-KEEP_VERSIONS]:
+            if name != current:
+                shutil.rmtree(self.versions / name, ignore_errors=True)
+
+
+@dataclass
+class Hit:
+    row: int
+    score: float
+
+
+def fts_query(text: str, max_terms: int = 48) -> str:
+    """An FTS5 OR-query of the distinct words of ``text`` (quoted, so no syntax leaks in)."""
+    words = list(dict.fromkeys(w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 1))
+    return " OR ".join(f'"{w}"' for w in words[:max_terms])
+
+
+class LessonIndex:
+    """One published index version loaded for search: FAISS vectors + SQLite metadata and FTS5."""
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        self.manifest = json.loads((self.directory / "manifest.json").read_text())
+        self.version = self.manifest["version"]
+        self.model_id = self.manifest["model"]
+        self.vectors = faiss.read_index(str(self.directory / "vectors.faiss"))
+        self._local = threading.local()
+        rows = self._db().execute(
+            "SELECT row, id, title, summary, skills, roles, apps, url_patterns, keywords FROM lessons ORDER BY row"
+        ).fetchall()
+        self.lessons = [self._decode(dict(r)) for r in rows]
+        self.row_of = {lesson["id"]: lesson["row"] for lesson in self.lessons}
+        self.roles = {
+            r["id"]: {**dict(r), "skills": json.loads(r["skills"])}
+            for r in self._db().execute("SELECT id, title, description, skills FROM roles")
+        }
+
+    def __len__(self) -> int:
+        return len(self.lessons)
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(f"file:{self.directory / 'lessons.db'}?mode=ro", uri=True, check_same_thread=False)
+            db.row_factory = sqlite3.Row
+            self._local.db = db
+        return db
+
+    @staticmethod
+    def _decode(row: dict) -> dict:
+        for key in LIST_FIELDS:
+            if key in row and isinstance(row[key], str):
+                row[key] = json.loads(row[key])
+        return row
+
+    def dense(self, query: np.ndarray, k: int) -> list[Hit]:
+        """Nearest lessons by cosine similarity for one normalised query vector."""
+        if not len(self):
+            return []
+        scores, rows = self.vectors.search(query.reshape(1, -1).astype(np.float32), min(k, len(self)))
+        return [Hit(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+
+    def lexical(self, text: str, k: int) -> list[Hit]:
+        """Best FTS5 matches (BM25, title and keywords weighted up); score is -bm25 (higher is better)."""
+        query = fts_query(text)
+        if not query:
+            return []
+        sql = (
+            "SELECT rowid, -bm25(lessons_fts, 3.0, 2.0, 2.0, 1.0) AS score FROM lessons_fts "
+            "WHERE lessons_fts MATCH ? ORDER BY score DESC LIMIT ?"
+        )
+        return [Hit(int(r), float(s)) for r, s in self._db().execute(sql, (query, k))]
+
+    def detail(self, lesson_id: str) -> dict | None:
+        """Every stored field of one lesson, or None."""
+        row = self._db().execute("SELECT * FROM lessons WHERE id = ?", (lesson_id,)).fetchone()
+        if row is None:
+            return None
+        lesson = self._decode(dict(row))
+        lesson["check"] = json.loads(lesson.pop("check_json") or "null")
+        return lesson
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()

@@ -1,0 +1,37 @@
+"""The real all-MiniLM-L6-v2 (from its PyPI package, offline) finds the right starter lesson first."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from content_index.store import LessonIndex
+
+pytestmark = pytest.mark.model
+
+QUERIES = {
+    "how do I ask a teammate to look at my pull request before merging": "github-request-reviewers",
+    "my vlookup keeps returning the wrong row from the price list": "sheets-vlookup-exact-match",
+    "the build failed on CI, where do I see what went wrong": "github-actions-read-failed-log",
+    "turn a lead into an account and contact after a discovery call": "salesforce-convert-lead",
+    "keep the header row visible while scrolling down the sheet": "sheets-freeze-header-row",
+    "give a colleague feedback about how they behaved in a meeting": "writing-sbi-feedback",
+}
+
+
+def test_embedder_is_offline_normalised_and_deterministic(real_embedder):
+    import os
+
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    vectors = real_embedder.embed(["pivot table", "pivot table", "lunch menu"])
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert np.allclose(vectors[0], vectors[1])
+    assert float(vectors[0] @ vectors[2]) < 0.5
+
+
+@pytest.mark.parametrize("query,expected", QUERIES.items())
+def test_natural_queries_find_the_right_starter_lesson_first(starter_store, real_embedder, query, expected):
+    index = LessonIndex(starter_store.current_dir())
+    best = index.dense(real_embedder.embed([query])[0], 3)
+    assert index.lessons[best[0].row]["id"] == expected, [index.lessons[h.row]["id"] for h in best]
