@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 
 from . import __version__
+from .eval_command import eval_command
 from .index_commands import index_group
+from .serve_commands import pair, serve
 
 
 @click.group()
@@ -15,3 +17,6 @@ def main() -> None:
 
 
 main.add_command(index_group)
+main.add_command(eval_command)
+main.add_command(serve)
+main.add_command(pair)

@@ -91,8 +91,9 @@ def _lesson_row(row: int, lesson: Lesson) -> dict:
     }
 
 
-def write_version(directory: Path, content: Content, vectors: np.ndarray, manifest: dict) -> None:
-    """Write lessons.db (metadata + FTS5), vectors.faiss and manifest.json into ``directory``."""
+def write_version(directory: Path, content: Content, vectors: np.ndarray, heads: np.ndarray, manifest: dict) -> None:
+    """Write lessons.db (metadata + FTS5), vectors.faiss (whole lessons), heads.faiss (title + summary)
+    and manifest.json into ``directory``."""
     conn = sqlite3.connect(directory / "lessons.db")
     db = sqlite_utils.Database(conn)
     db["lessons"].insert_all(
@@ -112,6 +113,7 @@ def write_version(directory: Path, content: Content, vectors: np.ndarray, manife
         db["roles"].create({"id": str, "title": str, "description": str, "skills": str}, pk="id", if_not_exists=True)
     conn.close()
     faiss.write_index(make_vector_index(vectors), str(directory / "vectors.faiss"))
+    faiss.write_index(make_vector_index(heads), str(directory / "heads.faiss"))
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=2))
 
 
@@ -128,7 +130,21 @@ def build_index(
     leaves the current version as it was. An unchanged content folder publishes nothing.
     """
     started = time.perf_counter()
-    content = load_content(Path(content_dir))
+    return publish_content(load_content(Path(content_dir)), store, embedder, progress, force, started,
+                           source=str(Path(content_dir).resolve()))
+
+
+def publish_content(
+    content: Content,
+    store: IndexStore,
+    embedder: Embedder,
+    progress: Callable[[int, int], None] | None = None,
+    force: bool = False,
+    started: float | None = None,
+    source: str = "",
+) -> BuildResult:
+    """Embed (cache first) already validated content, write a staging version and publish it."""
+    started = started or time.perf_counter()
     fingerprint = content_hash(content, embedder.model_id)
     current = store.current_dir()
     if current and not force:
@@ -149,18 +165,19 @@ def build_index(
     cache = EmbeddingCache(store.cache_path)
     try:
         vectors, embedded = cache.embed(embedder, [l.search_text() for l in content.lessons], progress=advance)
+        heads, _ = cache.embed(embedder, [l.head_text() for l in content.lessons])
     finally:
         cache.close()
     staging = store.staging_dir(version)
     try:
-        write_version(staging, content, vectors.reshape(total, embedder.dim), {
+        write_version(staging, content, vectors, heads, {
             "version": version,
             "model": embedder.model_id,
             "dim": embedder.dim,
             "lessons": total,
             "roles": len(content.roles),
             "content_hash": fingerprint,
-            "content_dir": str(Path(content_dir).resolve()),
+            "content_dir": source,
             "created": now.isoformat(),
         })
         store.publish(staging)

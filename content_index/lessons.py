@@ -64,6 +64,10 @@ class Lesson:
     check: dict | None = None
     links: list[dict] = field(default_factory=list)
 
+    def head_text(self) -> str:
+        """Title and summary: what the lesson is about, in the words of a tip."""
+        return f"{self.title}. {self.summary}" if self.summary else self.title
+
     def search_text(self) -> str:
         """The text that represents the lesson for embedding and lexical search."""
         parts = [f"{self.title}.", self.summary, " ".join(self.keywords), self.body]

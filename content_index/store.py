@@ -21,11 +21,11 @@ LIST_FIELDS = ("skills", "roles", "apps", "url_patterns", "keywords", "links")
 class IndexStore:
     """An index root: ``versions/<version>/``, a ``current`` link and the embedding cache."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, cache_path: Path | None = None):
         self.root = Path(root)
         self.versions = self.root / "versions"
         self.current_link = self.root / "current"
-        self.cache_path = self.root / "embeddings.db"
+        self.cache_path = cache_path or self.root / "embeddings.db"
 
     def staging_dir(self, version: str) -> Path:
         self.versions.mkdir(parents=True, exist_ok=True)
@@ -103,6 +103,7 @@ class LessonIndex:
         self.version = self.manifest["version"]
         self.model_id = self.manifest["model"]
         self.vectors = faiss.read_index(str(self.directory / "vectors.faiss"))
+        self.heads = faiss.read_index(str(self.directory / "heads.faiss"))
         self._local = threading.local()
         rows = self._db().execute(
             "SELECT row, id, title, summary, skills, roles, apps, url_patterns, keywords FROM lessons ORDER BY row"
@@ -132,12 +133,31 @@ class LessonIndex:
                 row[key] = json.loads(row[key])
         return row
 
-    def dense(self, query: np.ndarray, k: int) -> list[Hit]:
-        """Nearest lessons by cosine similarity for one normalised query vector."""
+    def candidates(self, queries: np.ndarray, k: int) -> list[int]:
+        """Rows among the ``k`` nearest of any query, by whole lesson or by title + summary."""
         if not len(self):
             return []
-        scores, rows = self.vectors.search(query.reshape(1, -1).astype(np.float32), min(k, len(self)))
-        return [Hit(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+        rows: set[int] = set()
+        for vectors in (self.vectors, self.heads):
+            _, found = vectors.search(np.ascontiguousarray(queries, dtype=np.float32), min(k, len(self)))
+            rows.update(int(r) for r in found.ravel() if r >= 0)
+        return sorted(rows)
+
+    def similarities(self, queries: np.ndarray, rows: list[int], head_weight: float = 0.5) -> np.ndarray:
+        """Cosine of each query with each lesson row: a blend of whole-lesson and title + summary vectors."""
+        ids = np.asarray(rows, dtype=np.int64)
+        whole = queries @ self.vectors.reconstruct_batch(ids).T
+        head = queries @ self.heads.reconstruct_batch(ids).T
+        return (1 - head_weight) * whole + head_weight * head
+
+    def dense(self, query: np.ndarray, k: int) -> list[Hit]:
+        """The ``k`` lessons most similar to one normalised query vector."""
+        rows = self.candidates(query.reshape(1, -1), k)
+        if not rows:
+            return []
+        sims = self.similarities(query.reshape(1, -1), rows)[0]
+        best = np.argsort(-sims)[:k]
+        return [Hit(rows[i], float(sims[i])) for i in best]
 
     def lexical(self, text: str, k: int) -> list[Hit]:
         """Best FTS5 matches (BM25, title and keywords weighted up); score is -bm25 (higher is better)."""

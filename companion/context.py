@@ -1,0 +1,104 @@
+"""Turn a page context into what ranking searches with: focused text chunks and salient words."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from urllib.parse import urlsplit
+
+STOPWORDS = frozenset(
+    """a about above after again all am an and any are as at be because been before being below between both
+    but by can could did do does doing down during each few for from further had has have having he her here
+    hers him his how i if in into is it its itself just me more most my no nor not now of off on once only or
+    other our ours out over own same she should so some such than that the their them then there these they
+    this those through to too under until up very was we were what when where which while who whom why will
+    with would you your yours also get got using use used want way make one new via""".split()
+)
+WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#'-]*[A-Za-z0-9+#]|[A-Za-z]")
+SENTENCE_END = re.compile(r"(?<=[.?!:;])\s+|\n+|\s{2,}|\s[|·•›»]\s")
+TITLE_SEPARATORS = re.compile(r"\s+[|·•–—-]\s+")
+
+
+@dataclass
+class PageContext:
+    """What the extension sends about a page (already redacted on the client)."""
+
+    url: str = ""
+    title: str = ""
+    text: str = ""
+    selection: str = ""
+    headings: list[str] = field(default_factory=list)
+    description: str = ""
+
+    @property
+    def host(self) -> str:
+        return (urlsplit(self.url).hostname or "").lower()
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path or "/"
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(text)
+
+
+def salient_terms(text: str, limit: int = 48) -> list[str]:
+    """Distinct lower-cased content words, in order of first appearance."""
+    seen: dict[str, None] = {}
+    for word in words(text):
+        lower = word.lower()
+        if lower not in STOPWORDS and len(lower) > 1:
+            seen.setdefault(lower, None)
+    return list(seen)[:limit]
+
+
+def query_chunks(ctx: PageContext, max_words: int = 32, max_chunks: int = 12) -> list[str]:
+    """Short passages to embed: the selection, the title, headings, then sentence windows of the text.
+
+    Page text mixes navigation labels with what the person is doing; embedding passages separately and
+    keeping each lesson's best match stops the noise from diluting the one sentence that matters.
+    """
+    chunks: list[str] = []
+
+    def add(text: str) -> None:
+        text = " ".join(text.split())
+        if len(words(text)) >= 2 and text not in chunks:
+            chunks.append(text)
+
+    add(ctx.selection)
+    add(ctx.title)
+    add(" ".join(ctx.headings[:6]))
+    window: list[str] = []
+    for piece in SENTENCE_END.split(ctx.text):
+        piece_words = piece.split()
+        if not piece_words:
+            continue
+        if window and len(window) + len(piece_words) > max_words:
+            add(" ".join(window))
+            window = []
+        window.extend(piece_words[: max_words * 2])
+        if len(window) >= max_words:
+            add(" ".join(window))
+            window = []
+    add(" ".join(window))
+    return chunks[:max_chunks]
+
+
+def full_query(ctx: PageContext, max_words: int = 200) -> str:
+    """The page as one passage, the most specific parts first."""
+    parts = [ctx.selection, ctx.title, " ".join(ctx.headings[:6]), ctx.description, ctx.text]
+    return " ".join(" ".join(p for p in parts if p).split()[:max_words])
+
+
+def host_matches(host: str, pattern: str) -> bool:
+    """``github.com`` matches itself; ``*.atlassian.net`` matches any subdomain (and the bare domain)."""
+    if pattern.startswith("*."):
+        return host == pattern[2:] or fnmatchcase(host, pattern)
+    return fnmatchcase(host, pattern)
+
+
+def path_matches(path: str, pattern: str) -> bool:
+    """Path globs: ``*`` matches within and across segments (``/*/*/pull/*``)."""
+    return fnmatchcase(path.rstrip("/") or "/", pattern.rstrip("/") or "/") or fnmatchcase(path, pattern)
