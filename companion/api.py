@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 
 from flask import Blueprint, jsonify, render_template, request
@@ -52,7 +53,7 @@ def openapi():
 def pair():
     body = require_object(json_body())
     code = body.get("code")
-    if not isinstance(code, str) or not code.isdigit() or len(code) != 6:
+    if not isinstance(code, str) or not re.fullmatch(r"[0-9]{6}", code):  # ASCII only: "١٢٣٤٥٦".isdigit()
         raise ApiError(400, "invalid pairing request", ["code: must be the 6 digits shown by `inflow pair`"])
     ok, why = services().pairing.redeem(code)
     if not ok:

@@ -59,6 +59,7 @@ def create_app(settings: Settings, embedder: Embedder) -> Flask:
     """The companion app for one data folder (its index must have been built)."""
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY, JSON_SORT_KEYS=False)
+    app.debug = False  # never debug mode, even with FLASK_DEBUG=1 in the environment
     paths = Paths(settings.data_dir)
     events = EventStore(paths.events)
     events.purge(settings.retention_days)

@@ -56,9 +56,11 @@ def print_welcome(port: int, lessons: int, code: str) -> None:
 @click.option("--retention-days", default=365, show_default=True, type=click.IntRange(1, 36500),
               help="Delete events older than this.")
 @click.option("--record-gaps", is_flag=True, help="Keep redacted keywords of pages where no tip was good enough.")
+@click.option("--requests-per-minute", default=600, show_default=True, type=click.IntRange(1, 10**6),
+              help="Rate limit per route.")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
 def serve(host, port, content, data, model, no_watch, allow_non_loopback, firefox_origin, tips_per_hour,
-          retention_days, record_gaps, threads) -> None:
+          retention_days, record_gaps, requests_per_minute, threads) -> None:
     """Serve tips to the extension on 127.0.0.1 (builds the index first if there is none)."""
     if not is_loopback(host) and not allow_non_loopback:
         raise click.ClickException(f"refusing to listen on {host}: Inflow serves this machine only "
@@ -76,7 +78,8 @@ def serve(host, port, content, data, model, no_watch, allow_non_loopback, firefo
             raise validation_failure(error) from None
         click.echo(validation_failure(error).message + "\nserving the last good version", err=True)
     settings = Settings(data_dir=paths.root, port=port, extra_origins=tuple(firefox_origin),
-                        tips_per_hour=tips_per_hour, retention_days=retention_days, record_gaps=record_gaps)
+                        tips_per_hour=tips_per_hour, retention_days=retention_days, record_gaps=record_gaps,
+                        requests_per_minute=requests_per_minute)
     app = create_app(settings, embedder)
     holder = app.extensions["inflow"].holder
     watcher = None

@@ -12,6 +12,9 @@ from .events import EVENT_TYPES, parse_ts
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 HOSTNAME = re.compile(r"^[a-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9a-f:]+\](:\d{1,5})?$")
 MAX_EVENTS = 500
+# JSON may escape lone UTF-16 surrogates (the extension's String.slice can split an emoji); Python keeps them
+# in str, and SQLite or .encode() then fail. Free text gets U+FFFD instead of a 500.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ApiError(Exception):
@@ -36,7 +39,7 @@ def _string(body: dict, name: str, max_len: int, errors: list[str], required: bo
     if len(value) > max_len:
         errors.append(f"{name}: is {len(value)} characters; at most {max_len} allowed")
         return ""
-    return value
+    return LONE_SURROGATE.sub("\ufffd", value)
 
 
 def require_object(body: Any) -> dict:
@@ -71,7 +74,7 @@ def tips_request(body: Any) -> dict:
     ):
         errors.append("headings: must be a list of at most 50 strings of at most 300 characters")
         headings = []
-    out["headings"] = headings
+    out["headings"] = [LONE_SURROGATE.sub("\ufffd", h) for h in headings]
     limit = body.get("limit", None)
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10):
         errors.append("limit: must be a whole number from 1 to 10")

@@ -56,9 +56,9 @@ class SentenceTransformerEmbedder:
 class FakeEmbedder:
     """Deterministic hashed bag-of-words vectors for fast tests; counts what it embeds."""
 
-    model_id = "fake-hash-64"
+    model_id = "fake-hash-256"
 
-    def __init__(self, dim: int = 64):
+    def __init__(self, dim: int = 256):
         self.dim = dim
         self.calls = 0
         self.texts_embedded = 0

@@ -61,7 +61,8 @@ class ContentFolder:
 def content(tmp_path) -> ContentFolder:
     folder = ContentFolder(tmp_path / "content")
     for i, topic in enumerate(["pivot tables", "pull request review", "email filters"]):
-        folder.write(f"lesson-{i}", f"## Steps\n1. Learn {topic} in a few steps.")
+        folder.write(f"lesson-{i}", f"## Steps\n1. Learn {topic} in a few steps.", title=topic.capitalize(),
+                     summary=f"Get started with {topic}.")
     folder.write_role("analyst", {"data-analysis": 2})
     return folder
 
@@ -80,11 +81,146 @@ def real_embedder():
 
 
 @pytest.fixture(scope="session")
-def starter_store(tmp_path_factory, real_embedder):
-    """The starter content built once with the real model."""
+def starter_data(tmp_path_factory, real_embedder) -> Path:
+    """A data folder holding the starter content built once with the real model."""
     from content_index.build import build_index
     from content_index.store import IndexStore
 
-    store = IndexStore(tmp_path_factory.mktemp("starter") / "index")
-    build_index(STARTER_CONTENT, store, real_embedder)
-    return store
+    data = tmp_path_factory.mktemp("starter") / "data"
+    build_index(STARTER_CONTENT, IndexStore(data / "index"), real_embedder)
+    return data
+
+
+@pytest.fixture(scope="session")
+def starter_store(starter_data):
+    from content_index.store import IndexStore
+
+    return IndexStore(starter_data / "index")
+
+
+PORT = 8765
+
+
+def make_app(data_dir: Path, content_root: Path, embedder, **settings):
+    """A companion app over ``content_root`` built into ``data_dir``."""
+    from companion.app import Settings, create_app
+    from companion.config import Paths
+    from content_index.build import build_index
+    from content_index.store import IndexStore
+
+    build_index(content_root, IndexStore(Paths(data_dir).index), embedder)
+    return create_app(Settings(data_dir=data_dir, port=PORT, **settings), embedder)
+
+
+class Api:
+    """A test client that speaks like the extension: right Host, extension Origin, bearer token."""
+
+    def __init__(self, app):
+        from companion.security import CHROMIUM_ORIGIN
+
+        self.app = app
+        self.client = app.test_client()
+        self.token = app.extensions["inflow"].token
+        self.headers = {"Host": f"127.0.0.1:{PORT}", "Origin": CHROMIUM_ORIGIN,
+                        "Authorization": f"Bearer {self.token}"}
+
+    def open(self, method: str, path: str, json=None, headers=None, **kwargs):
+        merged = {**self.headers, **(headers or {})}
+        merged = {k: v for k, v in merged.items() if v is not None}
+        return self.client.open(f"/api/v1{path}", method=method, json=json, headers=merged, **kwargs)
+
+    def get(self, path, **kwargs):
+        return self.open("GET", path, **kwargs)
+
+    def post(self, path, json=None, **kwargs):
+        return self.open("POST", path, json=json, **kwargs)
+
+    @property
+    def events(self):
+        return self.app.extensions["inflow"].events
+
+
+@pytest.fixture
+def app(tmp_path, content, fake_embedder):
+    return make_app(tmp_path / "data", content.root, fake_embedder)
+
+
+@pytest.fixture
+def api(app) -> Api:
+    return Api(app)
+
+
+@pytest.fixture(scope="session")
+def real_api(starter_data, real_embedder):
+    """The companion over the starter content with the real model (tests must not record events)."""
+    return Api(make_app(starter_data, STARTER_CONTENT, real_embedder))
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """``inflow serve`` as a real process (waitress) on a free loopback port."""
+
+    def __init__(self, data_dir: Path, content_root: Path, model: str = "fake", watch: bool = False,
+                 extra_args: tuple[str, ...] = ()):
+        self.data_dir = data_dir
+        self.extra_args = extra_args
+        self.content_root = content_root
+        self.model = model
+        self.watch = watch
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/api/v1"
+        self.proc = None
+
+    def start(self, timeout: float = 120) -> "LiveServer":
+        import os
+        import subprocess
+        import sys
+        import time
+
+        import requests
+
+        args = [sys.executable, "-m", "companion", "serve", "--port", str(self.port), "--data-dir",
+                str(self.data_dir), "--content", str(self.content_root)]
+        if not self.watch:
+            args.append("--no-watch")
+        args.extend(self.extra_args)
+        env = {**os.environ, "INFLOW_MODEL": self.model}
+        self.log = open(self.data_dir.parent / f"serve-{self.port}.log", "ab")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"inflow serve exited with {self.proc.returncode}")
+            try:
+                if requests.get(f"{self.url}/health", timeout=1).ok:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise TimeoutError("inflow serve did not answer /health")
+
+    @property
+    def token(self) -> str:
+        return (self.data_dir / "token").read_text().strip()
+
+    def headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def stop(self, kill: bool = False) -> None:
+        if self.proc and self.proc.poll() is None:
+            (self.proc.kill if kill else self.proc.terminate)()
+            self.proc.wait(timeout=30)
+        self.log.close()
+
+
+@pytest.fixture
+def live_server(tmp_path, content):
+    server = LiveServer(tmp_path / "data", content.root).start()
+    yield server
+    server.stop()

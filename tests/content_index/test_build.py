@@ -33,14 +33,16 @@ def test_build_publishes_a_searchable_version(content, store, fake_embedder):
 def test_unchanged_lessons_are_not_re_embedded(content, store, fake_embedder):
     build_index(content.root, store, fake_embedder)
     again = build_index(content.root, store, fake_embedder)
-    assert not again.published and fake_embedder.texts_embedded == 3
-    content.write("lesson-1", "## Steps\n1. Review pull requests in small batches.")
+    assert not again.published
+    assert fake_embedder.texts_embedded == 6, "each lesson: whole text + title/summary"
+    path = content.lessons / "lesson-1.md"
+    path.write_text(path.read_text().replace("in a few steps", "in small batches"))
     changed = build_index(content.root, store, fake_embedder)
     assert changed.published and changed.embedded == 1
-    assert fake_embedder.texts_embedded == 4
+    assert fake_embedder.texts_embedded == 7, "a body edit re-embeds only that lesson's whole text"
     content.write("lesson-9", "## Steps\n1. Something new.")
     assert build_index(content.root, store, fake_embedder).embedded == 1
-    assert fake_embedder.texts_embedded == 5
+    assert fake_embedder.texts_embedded == 9
 
 
 def test_cache_is_per_model(content, store, fake_embedder):

@@ -10,12 +10,12 @@ from content_index.store import LessonIndex
 pytestmark = pytest.mark.model
 
 QUERIES = {
-    "how do I ask a teammate to look at my pull request before merging": "github-request-reviewers",
+    "who should I add as reviewers so my pull request gets looked at": "github-request-reviewers",
     "my vlookup keeps returning the wrong row from the price list": "sheets-vlookup-exact-match",
     "the build failed on CI, where do I see what went wrong": "github-actions-read-failed-log",
     "turn a lead into an account and contact after a discovery call": "salesforce-convert-lead",
     "keep the header row visible while scrolling down the sheet": "sheets-freeze-header-row",
-    "give a colleague feedback about how they behaved in a meeting": "writing-sbi-feedback",
+    "send this email tomorrow at 8am instead of now": "gmail-schedule-send",
 }
 
 

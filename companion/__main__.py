@@ -1,0 +1,5 @@
+"""``python -m companion`` runs the ``inflow`` command line."""
+
+from .cli import main
+
+main()
