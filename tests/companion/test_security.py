@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 import stat
 import time
 import types
@@ -59,12 +58,11 @@ def pairing_file(api: Api):
     CHROMIUM_ORIGIN + ".evil.example",
     "null",
 ])
-@pytest.mark.parametrize("method, path", [("POST", "/tips"), ("GET", "/health"), ("POST", "/pair"),
-                                          ("OPTIONS", "/tips")])
-def test_foreign_origin_is_refused_without_cors_grant(api, origin, method, path):
-    response = api.open(method, path, json=TIPS if method == "POST" else None, headers={"Origin": origin})
-    assert_error(response, 403)
-    assert "Access-Control-Allow-Origin" not in response.headers
+def test_foreign_origin_is_refused_without_cors_grant(api, origin):
+    for method, path in [("POST", "/tips"), ("GET", "/health"), ("POST", "/pair"), ("OPTIONS", "/tips")]:
+        response = api.open(method, path, json=TIPS if method == "POST" else None, headers={"Origin": origin})
+        assert_error(response, 403)
+        assert "Access-Control-Allow-Origin" not in response.headers
 
 
 def test_extension_origin_gets_a_cors_grant(api):
@@ -98,11 +96,11 @@ def test_requests_without_origin_are_allowed_with_token(api):
 @pytest.mark.parametrize("host", [f"evil.example:{PORT}", "127.0.0.1:9999", "127.0.0.1", "localhost",
                                   f"attacker.localhost:{PORT}", "attacker.localhost", f"127.0.0.2:{PORT}",
                                   f"0.0.0.0:{PORT}", f"127.0.0.1.evil.example:{PORT}"])
-@pytest.mark.parametrize("path", ["/health", "/roles"])
-def test_rebinding_host_is_refused(api, host, path):
-    response = api.get(path, headers={"Host": host})
-    assert_error(response, 403)
-    assert "lessons" not in response.get_json()
+def test_rebinding_host_is_refused(api, host):
+    for path in ["/health", "/roles"]:
+        response = api.get(path, headers={"Host": host})
+        assert_error(response, 403)
+        assert "lessons" not in response.get_json()
 
 
 @pytest.mark.parametrize("host", [f"127.0.0.1:{PORT}", f"localhost:{PORT}", f"[::1]:{PORT}"])
@@ -114,20 +112,21 @@ def test_loopback_hosts_on_our_port_are_accepted(api, host):
 
 
 @pytest.mark.parametrize("method, path, body", PROTECTED)
-@pytest.mark.parametrize("case", ["none", "wrong", "query", "basic", "bare", "prefix"])
-def test_protected_routes_need_the_bearer_token(api, method, path, body, case):
+def test_protected_routes_need_the_bearer_token(api, method, path, body):
     token = api.token
-    headers = {
-        "none": {"Authorization": None},
-        "wrong": {"Authorization": "Bearer " + ("x" * len(token))},
-        "query": {"Authorization": None},
-        "basic": {"Authorization": f"Basic {token}"},
-        "bare": {"Authorization": token},
-        "prefix": {"Authorization": f"Bearer {token[:-1]}"},
-    }[case]
-    query = {"token": token, "access_token": token} if case == "query" else None
-    response = api.open(method, path, json=body, headers=headers, query_string=query)
-    assert_error(response, 401)
+    refused = {
+        "no header": ({"Authorization": None}, None),
+        "wrong token": ({"Authorization": "Bearer " + "x" * len(token)}, None),
+        "token in the query string": ({"Authorization": None}, {"token": token, "access_token": token}),
+        "basic scheme": ({"Authorization": f"Basic {token}"}, None),
+        "no scheme": ({"Authorization": token}, None),
+        "truncated token": ({"Authorization": f"Bearer {token[:-1]}"}, None),
+        "empty bearer": ({"Authorization": "Bearer "}, None),
+    }
+    for case, (headers, query) in refused.items():
+        response = api.open(method, path, json=body, headers=headers, query_string=query)
+        assert response.status_code == 401, case
+        assert_error(response, 401)
     assert api.events.query("SELECT COUNT(*) FROM events")[0][0] == 0
 
 
@@ -266,10 +265,11 @@ def test_pair_body_must_be_a_json_object(api):
     assert_error(pair(api, None), 400)
 
 
-def test_pairing_attempts_are_rate_limited(tmp_path, content, fake_embedder):
-    api = Api(make_app(tmp_path / "data", content.root, fake_embedder, pair_attempts_per_minute=3))
+def test_pairing_attempts_are_rate_limited(api):
     code = Pairing(pairing_file(api)).issue()
-    for _ in range(3):
+    limit = api.app.extensions["inflow"].settings.pair_attempts_per_minute
+    assert 0 < limit <= 10, "brute force must stay hopeless against a 6-digit code"
+    for _ in range(limit):
         assert_error(pair(api, "x"), 400)
     assert_error(pair(api, code), 429)
     assert api.get("/health").status_code == 200, "other routes are not affected"

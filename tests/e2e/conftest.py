@@ -4,7 +4,7 @@ unpacked extension loaded.
 Environment knobs (all optional):
   INFLOW_CHROMIUM   chromium binary (default /usr/bin/chromium; tests skip when it is missing)
   INFLOW_BIN        the `inflow` CLI (default: next to the running Python, i.e. the venv's)
-  INFLOW_E2E_CONTENT  lessons folder for the companion (default content/lessons)
+  INFLOW_E2E_CONTENT  content folder for the companion (default content/, with lessons/ and roles/)
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ EXTENSION_DIR = REPO / "extension"
 PAGES_DIR = REPO / "tests" / "fixtures" / "pages"
 CHROMIUM = Path(os.environ.get("INFLOW_CHROMIUM", "/usr/bin/chromium"))
 INFLOW_BIN = Path(os.environ.get("INFLOW_BIN", str(Path(sys.executable).parent / "inflow")))
-CONTENT_DIR = Path(os.environ.get("INFLOW_E2E_CONTENT", str(REPO / "content" / "lessons")))
+# The content folder (lessons/ and roles/): with the roles the options page can offer a role.
+CONTENT_DIR = Path(os.environ.get("INFLOW_E2E_CONTENT", str(REPO / "content")))
 EXTENSION_ID = "ifhljjdpodblmggbldmmbfehokgpcnec"  # pinned by the manifest's "key"
 
 # Realistic paths for the fixture pages, so URL rules (e.g. "/*/*/pull/*") apply as on the real sites.
@@ -259,26 +260,32 @@ class Browser:
 
 
 @pytest.fixture(scope="session")
-def browser(tmp_path_factory):
+def playwright_driver():
+    """One Playwright driver for the session (the sync API allows only one at a time)."""
     require_chromium()
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory, playwright_driver):
+    """Debian chromium with the unpacked extension, on a fresh profile."""
     user_data = tmp_path_factory.mktemp("chromium-profile")
     ext = str(EXTENSION_DIR)
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(user_data),
-            executable_path=str(CHROMIUM),
-            headless=False,
-            args=BROWSER_ARGS + [f"--disable-extensions-except={ext}", f"--load-extension={ext}"],
-            viewport={"width": 1280, "height": 800},
-        )
-        try:
-            sw = context.service_workers[0] if context.service_workers else context.wait_for_event("serviceworker", timeout=30_000)
-            ext_id = sw.url.split("/")[2]
-            yield Browser(context, ext_id)
-        finally:
-            context.close()
+    context = playwright_driver.chromium.launch_persistent_context(
+        str(user_data),
+        executable_path=str(CHROMIUM),
+        headless=False,  # "--headless=new" below: the new headless mode runs extensions
+        args=BROWSER_ARGS + [f"--disable-extensions-except={ext}", f"--load-extension={ext}"],
+        viewport={"width": 1280, "height": 800},
+    )
+    try:
+        sw = context.service_workers[0] if context.service_workers else context.wait_for_event("serviceworker", timeout=30_000)
+        yield Browser(context, sw.url.split("/")[2])
+    finally:
+        context.close()
 
 
 @pytest.fixture(scope="session")

@@ -69,10 +69,17 @@ def test_pairing_through_the_options_page(inflow, companion):
     page.click("#pair-button")
     expect(page.locator("#pairing-status")).to_contain_text("Pairing failed", timeout=10_000)
     assert "Paired" not in page.locator("#pairing-status").inner_text()
-    # the role select is filled from GET /roles
+    # the role select is filled from GET /roles; the choice is saved
     page.reload()
     page.wait_for_selector("body[data-ready='1']")
-    assert page.locator("#role option").count() >= 1
+    roles = page.locator("#role option").evaluate_all("os => os.map(o => o.value)")
+    assert "software-engineer" in roles, roles
+    page.select_option("#role", "software-engineer")
+    page.click("#save-options")
+    expect(page.locator("#save-status")).to_contain_text("Saved")
+    settings = inflow.sw_eval("async () => (await chrome.storage.local.get('settings')).settings")
+    assert settings["role"] == "software-engineer"
+    assert settings["allowedSites"] == ["127.0.0.1"]
     page.close()
 
 
@@ -380,8 +387,11 @@ def test_dashboard_shows_progress(inflow):
     page.close()
 
 
-def test_zz_no_request_leaves_the_machine(inflow):
+def test_zz_no_request_leaves_the_machine(inflow, page, pages):
     """Runs last: every request the browser made during the session stayed on this machine."""
+    page.goto(pages.url("github-pr.html"))
+    wait_for_context(inflow, "/acme/payments/pull/482")
+    page.wait_for_timeout(1000)
     allowed = ("http://127.0.0.1:", "http://localhost:", "chrome-extension://", "data:", "about:", "blob:")
     assert inflow.requests, "no request recorded at all"
     # the recorder sees the service worker's requests too (its calls to the companion)
