@@ -54,36 +54,51 @@ def salient_terms(text: str, limit: int = 48) -> list[str]:
     return list(seen)[:limit]
 
 
-def query_chunks(ctx: PageContext, max_words: int = 32, max_chunks: int = 12) -> list[str]:
-    """Short passages to embed: the selection, the title, headings, then sentence windows of the text.
+def windows(text: str, max_words: int) -> list[str]:
+    """Consecutive sentences packed into windows of at most ``max_words`` words."""
+    out: list[str] = []
+    window: list[str] = []
+    for piece in SENTENCE_END.split(text):
+        piece_words = piece.split()
+        if window and len(window) + len(piece_words) > max_words:
+            out.append(" ".join(window))
+            window = []
+        window.extend(piece_words[: max_words * 2])
+        if len(window) >= max_words:
+            out.append(" ".join(window))
+            window = []
+    out.append(" ".join(window))
+    return out
+
+
+def query_chunks(ctx: PageContext, max_words: int = 32, max_chunks: int = 12) -> list[tuple[str, bool]]:
+    """Short passages to embed, each flagged ``fixed`` (what the person selected or is typing) or not
+    (title, headings, sentence windows of the page text).
 
     Page text mixes navigation labels with what the person is doing; embedding passages separately and
     keeping each lesson's best match stops the noise from diluting the one sentence that matters.
     """
-    chunks: list[str] = []
-
-    def add(text: str) -> None:
+    chunks: dict[str, bool] = {}
+    passages = [(w, True) for w in windows(ctx.selection, max_words)]
+    passages += [(ctx.title, False), (" ".join(ctx.headings[:6]), False)]
+    passages += [(w, False) for w in windows(ctx.text, max_words)]
+    for text, fixed in passages:
         text = " ".join(text.split())
-        if len(words(text)) >= 2 and text not in chunks:
-            chunks.append(text)
+        if len(words(text)) >= 2:
+            chunks.setdefault(text, fixed)
+    return list(chunks.items())[:max_chunks]
 
-    add(ctx.selection)
-    add(ctx.title)
-    add(" ".join(ctx.headings[:6]))
-    window: list[str] = []
-    for piece in SENTENCE_END.split(ctx.text):
-        piece_words = piece.split()
-        if not piece_words:
-            continue
-        if window and len(window) + len(piece_words) > max_words:
-            add(" ".join(window))
-            window = []
-        window.extend(piece_words[: max_words * 2])
-        if len(window) >= max_words:
-            add(" ".join(window))
-            window = []
-    add(" ".join(window))
-    return chunks[:max_chunks]
+
+def prose_score(text: str) -> float:
+    """How much a passage reads like a sentence (1.0) rather than menu labels (0.0).
+
+    Sentences carry function words ("how", "to", "the"); navigation is runs of capitalised labels.
+    """
+    tokens = words(text)
+    if not tokens:
+        return 0.0
+    function_words = sum(1 for t in tokens if t.lower() in STOPWORDS) / len(tokens)
+    return min(1.0, function_words / 0.25)
 
 
 def full_query(ctx: PageContext, max_words: int = 200) -> str:

@@ -9,7 +9,8 @@ import numpy as np
 from content_index.embedder import Embedder
 from content_index.store import LessonIndex
 
-from .context import PageContext, full_query, host_matches, path_matches, query_chunks, salient_terms, words
+from .context import PageContext, full_query, prose_score, query_chunks, salient_terms, words
+from .rules import AppCatalog, context_bonus
 
 
 @dataclass
@@ -18,13 +19,17 @@ class RankingConfig:
 
     candidates: int = 30
     head_weight: float = 0.5         # lesson side: weight of title + summary against the whole lesson
-    chunk_weight: float = 0.5        # page side: w * best passage + (1 - w) * whole page
+    chunk_weight: float = 0.7        # page side: w * best passage + (1 - w) * whole page
+    menu_penalty: float = 0.5        # taken off a passage's similarity in proportion to how un-sentence-like it is
     lexical_weight: float = 0.03     # bonus for the best BM25 match, relative to the query's top hit
+    focus_lexical_weight: float = 1.0  # the selection / focused field's own BM25 hits, relative to the page's
     app_boost: float = 0.05          # the lesson names this host in `apps`
     url_boost: float = 0.03          # …and this page's path in `url_patterns`
     other_app_penalty: float = 0.10  # the host belongs to other lessons' apps, not this one's
+    title_boost: float = 0.03        # a word of the page title names the lesson (title or keywords)
     skill_boost: float = 0.02        # per level of the learner's gap in one of the lesson's skills
-    threshold: float = 0.35          # below this relevance, no tip
+    threshold: float = 0.40          # no tip at all unless one lesson's relevance reaches this
+    follower_margin: float = 0.10    # once one does, others within this margin below may join it
     max_tips: int = 3
 
 
@@ -54,6 +59,8 @@ class Ranker:
     def __init__(self, embedder: Embedder, config: RankingConfig | None = None):
         self.embedder = embedder
         self.config = config or RankingConfig()
+        self._app_catalog: AppCatalog | None = None
+        self._catalog_for = ""
 
     def rank(self, index: LessonIndex, ctx: PageContext, limit: int | None = None,
              learner: Learner | None = None) -> list[Tip]:
@@ -67,13 +74,17 @@ class Ranker:
         whole = full_query(ctx)
         if not whole.strip():
             return []
-        vectors = self.embedder.embed(chunks + [whole])
-        dense = self._dense_scores(index, vectors, len(chunks))
+        vectors = self.embedder.embed([text for text, _ in chunks] + [whole])
+        dense = self._dense_scores(index, vectors, chunks)
         terms = salient_terms(" ".join([ctx.selection, ctx.title, " ".join(ctx.headings), ctx.text]))
         lexical = {hit.row: hit.score for hit in index.lexical(" ".join(terms), cfg.candidates)}
         top_lexical = max(lexical.values(), default=0.0)
-        known_app_host = any(host_matches(ctx.host, app) for lesson in index.lessons for app in lesson["apps"])
+        if ctx.selection:
+            lexical = self._add_focus_lexical(index, ctx.selection, lexical)
+        title_terms = salient_terms(ctx.title)
+        page_apps = self._catalog(index).page_apps(ctx)
         scored: list[Tip] = []
+        best_confidence = float("-inf")
         for row, semantic in dense.items():
             lesson = index.lessons[row]
             if lesson["id"] in learner.suppressed:
@@ -82,39 +93,56 @@ class Ranker:
             if top_lexical > 0 and row in lexical:
                 relevance += cfg.lexical_weight * lexical[row] / top_lexical
             why: list[str] = []
-            bonus = self._context_bonus(lesson, ctx, known_app_host, why)
-            if relevance + min(bonus, 0.0) < cfg.threshold:
+            bonus = context_bonus(lesson, ctx, page_apps, cfg, why)
+            if title_terms and self._matched_terms(lesson, title_terms, most=1):
+                bonus += cfg.title_boost
+            confidence = relevance + bonus
+            if confidence < cfg.threshold - cfg.follower_margin:
                 continue
+            best_confidence = max(best_confidence, confidence)
             bonus += self._skill_bonus(lesson, learner, why)
             matched = self._matched_terms(lesson, terms)
             if matched:
                 why.insert(0, "matches " + ", ".join(matched))
             scored.append(Tip(lesson["id"], lesson["title"], lesson["summary"], relevance + bonus, why))
+        if best_confidence < cfg.threshold:
+            return []
         scored.sort(key=lambda tip: tip.score, reverse=True)
         return scored[:limit]
 
-    def _dense_scores(self, index: LessonIndex, vectors: np.ndarray, n_chunks: int) -> dict[int, float]:
-        """Blend of each candidate's best-matching passage and its match with the whole page."""
+    def _dense_scores(self, index: LessonIndex, vectors: np.ndarray, chunks: list[tuple[str, bool]]) -> dict[int, float]:
+        """Blend of each candidate's best-matching passage and its match with the whole page.
+
+        A passage of page text that reads like menu labels rather than a sentence counts for less
+        (the selection or focused field is a ``fixed`` passage and keeps its full weight).
+        """
         rows = index.candidates(vectors, self.config.candidates)
         if not rows:
             return {}
         sims = index.similarities(vectors, rows, self.config.head_weight)
-        best_chunk = sims[:n_chunks].max(axis=0) if n_chunks else sims[-1]
+        if chunks:
+            penalty = np.array([0.0 if fixed else self.config.menu_penalty * (1 - prose_score(c)) for c, fixed in chunks])
+            best_chunk = (sims[: len(chunks)] - penalty[:, None]).max(axis=0)
+        else:
+            best_chunk = sims[-1]
         weight = self.config.chunk_weight
         blended = weight * best_chunk + (1 - weight) * sims[-1]
         return {row: float(score) for row, score in zip(rows, blended)}
 
-    def _context_bonus(self, lesson: dict, ctx: PageContext, known_app_host: bool, why: list[str]) -> float:
-        cfg = self.config
-        if not lesson["apps"] or not ctx.host:
-            return 0.0
-        if any(host_matches(ctx.host, app) for app in lesson["apps"]):
-            why.append(f"for {ctx.host}")
-            if lesson["url_patterns"] and any(path_matches(ctx.path, p) for p in lesson["url_patterns"]):
-                why.append("for this kind of page")
-                return cfg.app_boost + cfg.url_boost
-            return cfg.app_boost if not lesson["url_patterns"] else cfg.app_boost - cfg.url_boost
-        return -cfg.other_app_penalty if known_app_host else 0.0
+    def _catalog(self, index: LessonIndex) -> AppCatalog:
+        if self._catalog_for != index.version:
+            self._app_catalog, self._catalog_for = AppCatalog(index), index.version
+        return self._app_catalog
+
+    def _add_focus_lexical(self, index: LessonIndex, focus: str, lexical: dict[int, float]) -> dict[int, float]:
+        """What the person typed or selected is the sharpest evidence: its BM25 hits count on top."""
+        hits = index.lexical(" ".join(salient_terms(focus)), self.config.candidates)
+        top = max((hit.score for hit in hits), default=0.0)
+        top_page = max(lexical.values(), default=0.0) or 1.0
+        merged = dict(lexical)
+        for hit in hits:
+            merged[hit.row] = merged.get(hit.row, 0.0) + self.config.focus_lexical_weight * top_page * hit.score / top
+        return merged
 
     def _skill_bonus(self, lesson: dict, learner: Learner, why: list[str]) -> float:
         gaps = [(learner.gaps[s], s) for s in lesson["skills"] if learner.gaps.get(s, 0) > 0]

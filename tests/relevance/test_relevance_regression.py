@@ -1,0 +1,70 @@
+"""Relevance floors, measured with the real model through the same ranking as /tips (``inflow eval``).
+
+Floors sit slightly under the figures in docs/relevance.md so a regression fails loudly.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from companion.evaluation import evaluate
+from tests.conftest import REPO, STARTER_CONTENT
+
+pytestmark = pytest.mark.model
+STACKFAQ = REPO.parent / "shared" / "eval" / "stackfaq-dev"
+
+
+def test_labelled_page_set(real_embedder, tmp_path):
+    metrics = evaluate(REPO / "eval" / "pages", real_embedder, lessons=STARTER_CONTENT, cache=tmp_path / "cache.db")
+    assert metrics["queries"] >= 200 and metrics["negatives"] >= 50
+    assert metrics["p@1"] >= 0.50
+    assert metrics["ndcg@10"] >= 0.61
+    assert metrics["no_tip_rate"] >= 0.86
+
+
+@pytest.mark.skipif(not STACKFAQ.is_dir(), reason="shared/eval/stackfaq-dev is not beside the clone")
+def test_stackfaq_clean_questions(real_embedder, tmp_path):
+    metrics = evaluate(STACKFAQ, real_embedder, cache=tmp_path / "cache.db")
+    assert metrics["ndcg@10"] >= 0.955
+    assert metrics["no_tip_rate"] >= 0.99
+
+
+@pytest.mark.skipif(not STACKFAQ.is_dir(), reason="shared/eval/stackfaq-dev is not beside the clone")
+def test_stackfaq_wrapped_in_page_context(real_embedder, tmp_path):
+    import subprocess
+    import sys
+
+    wrapped = tmp_path / "wrapped"
+    subprocess.run([sys.executable, str(REPO / "scripts" / "make_wrapped_eval.py"), "--src", str(STACKFAQ),
+                    "--out", str(wrapped)], check=True, capture_output=True)
+    metrics = evaluate(wrapped, real_embedder, cache=tmp_path / "cache.db")
+    assert metrics["ndcg@10"] >= 0.84
+    assert metrics["p@1"] >= 0.82
+    assert metrics["no_tip_rate"] >= 0.99
+
+
+def test_eval_cli_on_a_tiny_dataset(tmp_path):
+    """``inflow eval --json`` prints the documented keys (fast, fake model)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from companion.cli import main
+
+    (tmp_path / "qrels").mkdir()
+    (tmp_path / "corpus.jsonl").write_text(
+        '{"_id": "d1", "title": "Pivot tables", "text": "Summarise rows with a pivot table."}\n'
+        '{"_id": "d2", "title": "Email filters", "text": "Filter incoming email into labels."}\n')
+    (tmp_path / "queries.jsonl").write_text(
+        '{"_id": "q1", "text": "summarise rows with a pivot table"}\n'
+        '{"_id": "q2", "text": "filter incoming email into labels", "metadata": {"title": "Inbox", "url": "https://mail.example.com/"}}\n'
+        '{"_id": "n1", "text": "zebra quantum saxophone"}\n')
+    (tmp_path / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n")
+    result = CliRunner().invoke(main, ["eval", str(tmp_path), "--json"], env={"INFLOW_MODEL": "fake"})
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.output)
+    assert set(metrics) == {"ndcg@10", "mrr@10", "p@1", "recall@10", "no_tip_rate", "queries", "negatives"}
+    assert metrics["queries"] == 2 and metrics["negatives"] == 1
+    assert metrics["p@1"] == 1.0 and metrics["no_tip_rate"] == 1.0
+    missing = CliRunner().invoke(main, ["eval", str(tmp_path / "qrels")], env={"INFLOW_MODEL": "fake"})
+    assert missing.exit_code != 0 and "queries.jsonl" in missing.output
