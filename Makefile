@@ -34,7 +34,7 @@ test-fast: setup  ## unit tests only: no real model, no browser
 	$(BIN)/python -m pytest -m "not model and not e2e"
 
 bench: setup
-	$(BIN)/inflow bench --json
+	$(BIN)/inflow bench --json --out bench-results/latest.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -26,7 +26,8 @@ data_option = click.option(
 )
 model_option = click.option(
     "--model", default=None, envvar="INFLOW_MODEL",
-    help="A local sentence-transformers model folder (default: the bundled all-MiniLM-L6-v2).",
+    help="onnx (default: the bundled all-MiniLM-L6-v2 on ONNX Runtime, int8), torch (the same model on "
+         "sentence-transformers), fake (tests) or a local sentence-transformers model folder.",
 )
 plain_option = click.option("--plain", is_flag=True, help="Plain line output, no progress bar (for cron/CI).")
 
@@ -37,15 +38,26 @@ def validation_failure(error: ValidationError) -> click.ClickException:
 
 
 def run_build(content: Path, store: IndexStore, embedder, plain: bool, force: bool = False) -> BuildResult:
-    """Build once, with a progress bar on a terminal or plain lines otherwise."""
-    show_bar = not plain and sys.stderr.isatty()
-    if show_bar:
+    """Build once, with a progress bar on a terminal, else a line per 10% for large builds."""
+    if not plain and sys.stderr.isatty():
         with click.progressbar(length=1, label="Embedding lessons", file=sys.stderr) as bar:
             def progress(done: int, total: int) -> None:
                 bar.length = max(total, 1)
                 bar.update(done - bar.pos)
             return build_index(content, store, embedder, progress=progress, force=force)
-    return build_index(content, store, embedder, force=force)
+    return build_index(content, store, embedder, progress=progress_lines(), force=force)
+
+
+def progress_lines(at_least: int = 5000, step: float = 0.1):
+    """A progress callback printing ``embedded N/TOTAL lessons`` every ``step`` of builds this large."""
+    shown = 0
+
+    def progress(done: int, total: int) -> None:
+        nonlocal shown
+        if total >= at_least and (done - shown >= total * step or (done == total and shown < total)):
+            click.echo(f"embedded {done}/{total} lessons", err=True)
+            shown = done
+    return progress
 
 
 def describe(result: BuildResult) -> str:

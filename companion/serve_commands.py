@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import ctypes
 import ipaddress
 import logging
+import threading
 from pathlib import Path
 
 import click
 
 from content_index.build import build_index
 from content_index.embedder import load_embedder
-from content_index.lessons import ValidationError
+from content_index.lessons import ValidationError, load_content
+from content_index.query_cache import QueryCache
 from content_index.store import IndexStore
 from content_index.watcher import ContentWatcher
 
@@ -29,6 +32,23 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def limit_malloc_arenas(arenas: int = 2) -> None:
+    """Cap glibc's per-thread malloc arenas before the server's threads start: with 8 request threads
+    and 2 inference threads, each growing its own arena, freed memory was not reused (RSS creep)."""
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass  # not glibc
+
+
+def prime_parse_cache(folder: Path) -> None:
+    """Parse the content folder once in the background, so the first edit re-parses one file, not all."""
+    try:
+        load_content(folder)
+    except Exception:  # an invalid folder is reported by the rebuild that meets it
+        pass
 
 
 def print_welcome(port: int, lessons: int, code: str) -> None:
@@ -51,7 +71,7 @@ def print_welcome(port: int, lessons: int, code: str) -> None:
 @click.option("--allow-non-loopback", is_flag=True, help="Permit a non-loopback --host (not recommended).")
 @click.option("--firefox-origin", multiple=True, envvar="INFLOW_FIREFOX_ORIGIN",
               help="The Firefox extension's moz-extension://UUID origin to accept as well.")
-@click.option("--tips-per-hour", default=12, show_default=True, type=click.IntRange(0, 1000),
+@click.option("--tips-per-hour", default=12, show_default=True, type=click.IntRange(0, 10**6),
               help="Fatigue cap: at most this many tips shown per hour.")
 @click.option("--retention-days", default=365, show_default=True, type=click.IntRange(1, 36500),
               help="Delete events older than this.")
@@ -65,6 +85,7 @@ def serve(host, port, content, data, model, no_watch, allow_non_loopback, firefo
     if not is_loopback(host) and not allow_non_loopback:
         raise click.ClickException(f"refusing to listen on {host}: Inflow serves this machine only "
                                    "(use --allow-non-loopback to override)")
+    limit_malloc_arenas()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     folder = content_dir(content)
     paths = Paths(data_dir(data))
@@ -80,7 +101,7 @@ def serve(host, port, content, data, model, no_watch, allow_non_loopback, firefo
     settings = Settings(data_dir=paths.root, port=port, extra_origins=tuple(firefox_origin),
                         tips_per_hour=tips_per_hour, retention_days=retention_days, record_gaps=record_gaps,
                         requests_per_minute=requests_per_minute)
-    app = create_app(settings, embedder)
+    app = create_app(settings, QueryCache(embedder))
     holder = app.extensions["inflow"].holder
     watcher = None
     if not no_watch:
@@ -92,6 +113,7 @@ def serve(host, port, content, data, model, no_watch, allow_non_loopback, firefo
             holder.refresh()
 
         watcher = ContentWatcher(folder, rebuild).start()
+        threading.Thread(target=prime_parse_cache, args=(folder,), name="prime", daemon=True).start()
     embedder.embed(["warm up"])
     print_welcome(port, len(holder.index), Pairing(paths.pairing).issue())
     from waitress import serve as waitress_serve

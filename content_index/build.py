@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import shutil
 import sqlite3
 import time
@@ -13,18 +14,19 @@ from pathlib import Path
 from typing import Callable
 
 import faiss
-import nh3
 import numpy as np
 import sqlite_utils
-from markdown_it import MarkdownIt
 
 from .cache import EmbeddingCache
 from .embedder import Embedder
-from .lessons import Content, Lesson, load_content
+from .lessons import Content, Lesson, content_paths, load_content
+from .render import render_html  # noqa: F401 (part of this module's interface)
 from .store import IndexStore
 
-APPROXIMATE_ABOVE = 100_000
-_markdown = MarkdownIt("commonmark").enable("table").enable("strikethrough")
+# Exact search up to here: a /tips request searches ~13 query vectors in two indexes, 2.7 ms per index
+# at 10k lessons but 70 ms at 100k; HNSW answers the same in ~1-2 ms up to 1M (docs/benchmarks.md).
+APPROXIMATE_ABOVE = 20_000
+HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 256  # recall sweep: docs/benchmarks.md
 
 
 @dataclass
@@ -40,11 +42,6 @@ class BuildResult:
         return self.lessons / self.seconds if self.seconds else 0.0
 
 
-def render_html(markdown: str) -> str:
-    """Lesson body as sanitised HTML (no scripts, styles or event handlers survive)."""
-    return nh3.clean(_markdown.render(markdown), link_rel="noopener noreferrer nofollow")
-
-
 def content_hash(content: Content, model_id: str) -> str:
     digest = hashlib.sha256(model_id.encode())
     for lesson in sorted(content.lessons, key=lambda l: l.id):
@@ -54,13 +51,38 @@ def content_hash(content: Content, model_id: str) -> str:
     return digest.hexdigest()
 
 
-def make_vector_index(vectors: np.ndarray, approximate_above: int = APPROXIMATE_ABOVE) -> faiss.Index:
-    """Exact inner-product search, or HNSW (M=32) above ``approximate_above`` vectors."""
+def approximate_threshold() -> int:
+    """Lesson count above which the vector index is approximate (``INFLOW_APPROXIMATE_ABOVE`` overrides)."""
+    return int(os.environ.get("INFLOW_APPROXIMATE_ABOVE") or APPROXIMATE_ABOVE)
+
+
+def folder_signature(folder: Path, model_id: str, racy_seconds: float = 2.0) -> str | None:
+    """A cheap fingerprint of a content folder (each file's path, size, inode and times), so an unchanged
+    folder is recognised without parsing every lesson; None while a file was modified within the last
+    ``racy_seconds`` (a same-size save in the same clock tick would otherwise go unnoticed)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return None
+    lesson_paths, role_paths = content_paths(folder)
+    digest = hashlib.sha256(f"{model_id}\0{folder.resolve()}".encode())
+    newest = 0
+    for path in lesson_paths + role_paths:
+        stat = path.stat()
+        newest = max(newest, stat.st_mtime_ns)
+        digest.update(f"{path.name}\0{stat.st_size}\0{stat.st_ino}\0{stat.st_mtime_ns}\0{stat.st_ctime_ns}\n".encode())
+    if newest > time.time_ns() - racy_seconds * 1e9:
+        return None
+    return digest.hexdigest()
+
+
+def make_vector_index(vectors: np.ndarray, approximate_above: int | None = None) -> faiss.Index:
+    """Exact inner-product search, or HNSW (M=32, efSearch=256) above ``approximate_above`` vectors."""
     dim = vectors.shape[1]
-    if len(vectors) > approximate_above:
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 64
+    threshold = approximate_threshold() if approximate_above is None else approximate_above
+    if len(vectors) > threshold:
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH
     else:
         index = faiss.IndexFlatIP(dim)
     index.add(vectors)
@@ -74,7 +96,6 @@ def _lesson_row(row: int, lesson: Lesson) -> dict:
         "title": lesson.title,
         "summary": lesson.summary,
         "body": lesson.body,
-        "html": render_html(lesson.body),
         "skills": json.dumps(lesson.skills),
         "roles": json.dumps(lesson.roles),
         "apps": json.dumps(lesson.apps),
@@ -91,10 +112,18 @@ def _lesson_row(row: int, lesson: Lesson) -> dict:
     }
 
 
+def write_json_atomic(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, path)
+
+
 def write_version(directory: Path, content: Content, vectors: np.ndarray, heads: np.ndarray, manifest: dict) -> None:
     """Write lessons.db (metadata + FTS5), vectors.faiss (whole lessons), heads.faiss (title + summary)
     and manifest.json into ``directory``."""
     conn = sqlite3.connect(directory / "lessons.db")
+    conn.execute("PRAGMA journal_mode=OFF")  # a fresh staging file, published by rename: no journal and
+    conn.execute("PRAGMA synchronous=OFF")   # no fsync per batch, one fsync of the finished file below
     db = sqlite_utils.Database(conn)
     db["lessons"].insert_all(
         (_lesson_row(i, lesson) for i, lesson in enumerate(content.lessons)), pk="row", batch_size=1000
@@ -112,9 +141,11 @@ def write_version(directory: Path, content: Content, vectors: np.ndarray, heads:
     if not content.roles:
         db["roles"].create({"id": str, "title": str, "description": str, "skills": str}, pk="id", if_not_exists=True)
     conn.close()
+    with open(directory / "lessons.db", "rb+") as handle:
+        os.fsync(handle.fileno())
     faiss.write_index(make_vector_index(vectors), str(directory / "vectors.faiss"))
     faiss.write_index(make_vector_index(heads), str(directory / "heads.faiss"))
-    (directory / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    write_json_atomic(directory / "manifest.json", manifest)
 
 
 def build_index(
@@ -130,8 +161,14 @@ def build_index(
     leaves the current version as it was. An unchanged content folder publishes nothing.
     """
     started = time.perf_counter()
+    signature = folder_signature(content_dir, embedder.model_id)
+    current = store.current_dir()
+    if current and signature and not force:
+        manifest = json.loads((current / "manifest.json").read_text())
+        if manifest.get("folder_signature") == signature:
+            return BuildResult(current.name, manifest["lessons"], 0, time.perf_counter() - started, False)
     return publish_content(load_content(Path(content_dir)), store, embedder, progress, force, started,
-                           source=str(Path(content_dir).resolve()))
+                           source=str(Path(content_dir).resolve()), signature=signature)
 
 
 def publish_content(
@@ -142,6 +179,7 @@ def publish_content(
     force: bool = False,
     started: float | None = None,
     source: str = "",
+    signature: str | None = None,
 ) -> BuildResult:
     """Embed (cache first) already validated content, write a staging version and publish it."""
     started = started or time.perf_counter()
@@ -150,6 +188,8 @@ def publish_content(
     if current and not force:
         manifest = json.loads((current / "manifest.json").read_text())
         if manifest.get("content_hash") == fingerprint:
+            if signature and manifest.get("folder_signature") != signature:
+                write_json_atomic(current / "manifest.json", manifest | {"folder_signature": signature})
             return BuildResult(current.name, len(content.lessons), 0, time.perf_counter() - started, False)
     now = dt.datetime.now(dt.timezone.utc)
     version = f"{now:%Y%m%dT%H%M%S.%f}Z-{fingerprint[:8]}"
@@ -178,6 +218,7 @@ def publish_content(
             "roles": len(content.roles),
             "content_hash": fingerprint,
             "content_dir": source,
+            "folder_signature": signature,
             "created": now.isoformat(),
         })
         store.publish(staging)

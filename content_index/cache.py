@@ -35,27 +35,34 @@ class EmbeddingCache:
         batch_size: int = 64,
         progress: Callable[[int], None] | None = None,
     ) -> tuple[np.ndarray, int]:
-        """Vectors for ``texts`` (cached where possible) and how many texts were newly embedded."""
-        keys = [text_key(embedder.model_id, t) for t in texts]
-        found: dict[str, np.ndarray] = {}
-        unique = list(dict.fromkeys(keys))
+        """Vectors for ``texts`` (cached where possible) and how many texts were newly embedded.
+
+        Each batch is committed as soon as it is embedded, so a build that is killed resumes where it
+        stopped; vectors go straight into one preallocated matrix (memory: the result, nothing more).
+        """
+        matrix = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+        rows_of: dict[str, list[int]] = {}
+        for row, text in enumerate(texts):
+            rows_of.setdefault(text_key(embedder.model_id, text), []).append(row)
+        unique = list(rows_of)
+        found: set[str] = set()
         for start in range(0, len(unique), 500):
             chunk = unique[start:start + 500]
             marks = ",".join("?" * len(chunk))
             for key, blob in self.db.execute(f"SELECT key, vector FROM embeddings WHERE key IN ({marks})", chunk):
-                found[key] = np.frombuffer(blob, dtype=np.float32)
-        missing = [(k, t) for k, t in dict(zip(keys, texts)).items() if k not in found]
+                matrix[rows_of[key]] = np.frombuffer(blob, dtype=np.float32)
+                found.add(key)
+        missing = [key for key in unique if key not in found]
         if progress:
-            progress(len(keys) - len(missing))
+            progress(len(texts) - sum(len(rows_of[key]) for key in missing))
         for start in range(0, len(missing), batch_size):
             batch = missing[start:start + batch_size]
-            vectors = embedder.embed([t for _, t in batch], batch_size=batch_size)
-            rows = [(k, v.astype(np.float32).tobytes()) for (k, _), v in zip(batch, vectors)]
+            vectors = embedder.embed([texts[rows_of[key][0]] for key in batch], batch_size=batch_size)
             with self.db:
-                self.db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?)", rows)
-            for (key, _), vector in zip(batch, vectors):
-                found[key] = vector
+                self.db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?)",
+                                    [(key, v.astype(np.float32).tobytes()) for key, v in zip(batch, vectors)])
+            for key, vector in zip(batch, vectors):
+                matrix[rows_of[key]] = vector
             if progress:
-                progress(len(batch))
-        matrix = np.vstack([found[k] for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
-        return np.ascontiguousarray(matrix, dtype=np.float32), len(missing)
+                progress(sum(len(rows_of[key]) for key in batch))
+        return matrix, len(missing)

@@ -1,9 +1,11 @@
-"""Text embedders behind one small interface: the real sentence-transformers model and a fake."""
+"""Text embedders behind one small interface: the bundled model (ONNX int8 by default, or torch) and a fake."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import subprocess
 import re
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -11,6 +13,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+log = logging.getLogger(__name__)
 
 
 class Embedder(Protocol):
@@ -76,8 +79,23 @@ class FakeEmbedder:
 
 
 def load_embedder(name: str | None = None) -> Embedder:
-    """The configured embedder: ``fake``, a local model folder, or (default) the bundled model."""
-    name = name or os.environ.get("INFLOW_MODEL") or ""
+    """The configured embedder (``--model`` / ``INFLOW_MODEL``).
+
+    ``onnx`` or nothing: the bundled model on ONNX Runtime, int8 (exported on first use; falls back to
+    torch if the export is impossible); ``torch``: the bundled model on sentence-transformers;
+    ``fake``: hashed bag of words for tests; any other value: a local sentence-transformers folder.
+    """
+    name = name or os.environ.get("INFLOW_MODEL") or "onnx"
     if name == "fake":
         return FakeEmbedder()
-    return SentenceTransformerEmbedder(name or None)
+    if name == "torch":
+        return SentenceTransformerEmbedder()
+    if name == "onnx":
+        from .onnx_embedder import OnnxEmbedder
+
+        try:
+            return OnnxEmbedder()
+        except (ImportError, OSError, subprocess.CalledProcessError) as error:
+            log.warning("ONNX backend unavailable (%s); using torch", error)
+            return SentenceTransformerEmbedder()
+    return SentenceTransformerEmbedder(name)

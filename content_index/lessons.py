@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -300,11 +301,28 @@ def content_paths(folder: Path) -> tuple[list[Path], list[Path]]:
     lesson_dir = folder / "lessons" if (folder / "lessons").is_dir() else folder
     role_dir = folder / "roles"
     roles = sorted(role_dir.glob("*.yaml")) + sorted(role_dir.glob("*.yml")) if role_dir.is_dir() else []
-    return sorted(lesson_dir.glob("*.md")), roles
+    return sorted(lesson_dir.glob("*.md"), key=str), roles  # key=str: 10x faster than comparing Paths
+
+
+# folder -> {path: ((size, inode, mtime), parse result)}: a rebuild after one save re-parses one file.
+_parsed: dict[str, dict[str, tuple[tuple, tuple[Lesson | None, list[Problem]]]]] = {}
+RACY_NS = 2 * 10**9  # files saved this recently are parsed again next time (same-tick, same-size saves)
+
+
+def _parse_cached(path: Path, previous: dict, current: dict) -> tuple[Lesson | None, list[Problem]]:
+    stat = path.stat()
+    key = (stat.st_size, stat.st_ino, stat.st_mtime_ns)
+    entry = previous.get(str(path))
+    result = entry[1] if entry and entry[0] == key else parse_lesson(path)
+    if stat.st_mtime_ns < time.time_ns() - RACY_NS:
+        current[str(path)] = (key, result)
+    return result
 
 
 def load_content(folder: Path) -> Content:
-    """Load and validate a content folder; raise ValidationError listing every problem."""
+    """Load and validate a content folder; raise ValidationError listing every problem.
+
+    Unchanged lesson files (same size, inode and modification time) reuse their last parse."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ValidationError([Problem(str(folder), 0, "content", "folder does not exist")])
@@ -312,8 +330,10 @@ def load_content(folder: Path) -> Content:
     problems: list[Problem] = []
     lessons: list[Lesson] = []
     seen: dict[str, str] = {}
+    previous, current = _parsed.get(str(folder.resolve()), {}), {}
+    _parsed[str(folder.resolve())] = current
     for path in lesson_paths:
-        lesson, found = parse_lesson(path)
+        lesson, found = _parse_cached(path, previous, current)
         problems.extend(found)
         if lesson is None:
             continue

@@ -14,8 +14,22 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from .render import render_html
+
 KEEP_VERSIONS = 3
 LIST_FIELDS = ("skills", "roles", "apps", "url_patterns", "keywords", "links")
+SEARCH_THREADS = 1  # FAISS threads per query: one was 2-3x faster than two for single queries on 2 cores
+_search_thread = threading.local()
+COMMON_SHARE = 0.5            # words in more than this share of lessons have BM25 IDF ~0
+MAX_REMEMBERED_WORDS = 100_000
+
+
+def limit_search_threads() -> None:
+    """Set FAISS's OpenMP thread count for the calling thread (the setting is per thread, so every
+    server worker thread sets it once, on its first search)."""
+    if not getattr(_search_thread, "limited", False):
+        faiss.omp_set_num_threads(SEARCH_THREADS)
+        _search_thread.limited = True
 
 
 class IndexStore:
@@ -82,16 +96,29 @@ class IndexStore:
                 shutil.rmtree(self.versions / name, ignore_errors=True)
 
 
+def stored_vectors(index: faiss.Index) -> np.ndarray:
+    """The raw vectors of a flat or HNSW-flat index as a read-only numpy view (no copy): gathering
+    candidate rows from it takes microseconds, where ``reconstruct_batch`` took ~13 ms per request."""
+    flat = faiss.downcast_index(index.storage) if isinstance(index, faiss.IndexHNSW) else index
+    view = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d).reshape(flat.ntotal, flat.d)
+    view.flags.writeable = False
+    return view
+
+
 @dataclass
 class Hit:
     row: int
     score: float
 
 
+def query_words(text: str, max_terms: int = 48) -> list[str]:
+    """The distinct words of ``text`` that a lexical query searches for, in order of appearance."""
+    return list(dict.fromkeys(w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 1))[:max_terms]
+
+
 def fts_query(text: str, max_terms: int = 48) -> str:
     """An FTS5 OR-query of the distinct words of ``text`` (quoted, so no syntax leaks in)."""
-    words = list(dict.fromkeys(w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 1))
-    return " OR ".join(f'"{w}"' for w in words[:max_terms])
+    return " OR ".join(f'"{w}"' for w in query_words(text, max_terms))
 
 
 class LessonIndex:
@@ -104,7 +131,9 @@ class LessonIndex:
         self.model_id = self.manifest["model"]
         self.vectors = faiss.read_index(str(self.directory / "vectors.faiss"))
         self.heads = faiss.read_index(str(self.directory / "heads.faiss"))
+        self.vector_matrix, self.head_matrix = stored_vectors(self.vectors), stored_vectors(self.heads)
         self._local = threading.local()
+        self._frequencies: dict[str, int] = {}
         rows = self._db().execute(
             "SELECT row, id, title, summary, skills, roles, apps, url_patterns, keywords FROM lessons ORDER BY row"
         ).fetchall()
@@ -137,6 +166,7 @@ class LessonIndex:
         """Rows among the ``k`` nearest of any query, by whole lesson or by title + summary."""
         if not len(self):
             return []
+        limit_search_threads()
         rows: set[int] = set()
         for vectors in (self.vectors, self.heads):
             _, found = vectors.search(np.ascontiguousarray(queries, dtype=np.float32), min(k, len(self)))
@@ -146,8 +176,8 @@ class LessonIndex:
     def similarities(self, queries: np.ndarray, rows: list[int], head_weight: float = 0.5) -> np.ndarray:
         """Cosine of each query with each lesson row: a blend of whole-lesson and title + summary vectors."""
         ids = np.asarray(rows, dtype=np.int64)
-        whole = queries @ self.vectors.reconstruct_batch(ids).T
-        head = queries @ self.heads.reconstruct_batch(ids).T
+        whole = queries @ self.vector_matrix[ids].T
+        head = queries @ self.head_matrix[ids].T
         return (1 - head_weight) * whole + head_weight * head
 
     def dense(self, query: np.ndarray, k: int) -> list[Hit]:
@@ -160,15 +190,40 @@ class LessonIndex:
         return [Hit(rows[i], float(sims[i])) for i in best]
 
     def lexical(self, text: str, k: int) -> list[Hit]:
-        """Best FTS5 matches (BM25, title and keywords weighted up); score is -bm25 (higher is better)."""
-        query = fts_query(text)
-        if not query:
+        """Best FTS5 matches (BM25, title and keywords weighted up); score is -bm25 (higher is better).
+
+        FTS5 scores every document matching any word, and a word in over half the lessons has BM25
+        IDF clamped to 1e-6: it adds nothing to a score but makes every lesson a match (27 ms per page
+        at 10k lessons, seconds at 1M). Such words are left out when the other words still find ``k``
+        lessons; otherwise the full query runs, so the result is the same up to those 1e-6 terms.
+        """
+        words = query_words(text)
+        if not words:
             return []
+        rare = [w for w in words if self._document_frequency(w) <= len(self) * COMMON_SHARE]
+        hits = self._bm25(rare, k) if rare else []
+        if len(hits) < k and len(rare) < len(words):
+            hits = self._bm25(words, k)
+        return hits
+
+    def _bm25(self, words: list[str], k: int) -> list[Hit]:
         sql = (
             "SELECT rowid, -bm25(lessons_fts, 3.0, 2.0, 2.0, 1.0) AS score FROM lessons_fts "
             "WHERE lessons_fts MATCH ? ORDER BY score DESC LIMIT ?"
         )
+        query = " OR ".join(f'"{w}"' for w in words)
         return [Hit(int(r), float(s)) for r, s in self._db().execute(sql, (query, k))]
+
+    def _document_frequency(self, word: str) -> int:
+        """How many lessons contain ``word`` (remembered per index version, bounded)."""
+        count = self._frequencies.get(word)
+        if count is None:
+            sql = "SELECT count(*) FROM lessons_fts WHERE lessons_fts MATCH ?"
+            count = self._db().execute(sql, (f'"{word}"',)).fetchone()[0]
+            if len(self._frequencies) >= MAX_REMEMBERED_WORDS:
+                self._frequencies.clear()
+            self._frequencies[word] = count
+        return count
 
     def detail(self, lesson_id: str) -> dict | None:
         """Every stored field of one lesson, or None."""
@@ -177,6 +232,7 @@ class LessonIndex:
             return None
         lesson = self._decode(dict(row))
         lesson["check"] = json.loads(lesson.pop("check_json") or "null")
+        lesson["html"] = render_html(lesson["body"])
         return lesson
 
     def close(self) -> None:

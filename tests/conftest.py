@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from companion.serve_process import ServeProcess
 from content_index.embedder import FakeEmbedder
 
 REPO = Path(__file__).resolve().parent.parent
@@ -156,67 +157,8 @@ def real_api(starter_data, real_embedder):
     return Api(make_app(starter_data, STARTER_CONTENT, real_embedder))
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class LiveServer:
+class LiveServer(ServeProcess):
     """``inflow serve`` as a real process (waitress) on a free loopback port."""
-
-    def __init__(self, data_dir: Path, content_root: Path, model: str = "fake", watch: bool = False,
-                 extra_args: tuple[str, ...] = ()):
-        self.data_dir = data_dir
-        self.extra_args = extra_args
-        self.content_root = content_root
-        self.model = model
-        self.watch = watch
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/api/v1"
-        self.proc = None
-
-    def start(self, timeout: float = 120) -> "LiveServer":
-        import os
-        import subprocess
-        import sys
-        import time
-
-        import requests
-
-        args = [sys.executable, "-m", "companion", "serve", "--port", str(self.port), "--data-dir",
-                str(self.data_dir), "--content", str(self.content_root)]
-        if not self.watch:
-            args.append("--no-watch")
-        args.extend(self.extra_args)
-        env = {**os.environ, "INFLOW_MODEL": self.model}
-        self.log = open(self.data_dir.parent / f"serve-{self.port}.log", "ab")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"inflow serve exited with {self.proc.returncode}")
-            try:
-                if requests.get(f"{self.url}/health", timeout=1).ok:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.1)
-        raise TimeoutError("inflow serve did not answer /health")
-
-    @property
-    def token(self) -> str:
-        return (self.data_dir / "token").read_text().strip()
-
-    def headers(self) -> dict:
-        return {"Authorization": f"Bearer {self.token}"}
-
-    def stop(self, kill: bool = False) -> None:
-        if self.proc and self.proc.poll() is None:
-            (self.proc.kill if kill else self.proc.terminate)()
-            self.proc.wait(timeout=30)
-        self.log.close()
 
 
 @pytest.fixture

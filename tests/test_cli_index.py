@@ -60,3 +60,23 @@ def test_admin_script_plain_output_and_exit_status(content, tmp_path):
     bad = subprocess.run(script, env=env, capture_output=True, text=True)
     assert bad.returncode == 1
     assert "lesson-2.md:" in bad.stderr and "review_by: 'someday' is not a date" in bad.stderr
+
+
+def test_large_plain_builds_print_progress_lines(capsys):
+    from companion.index_commands import progress_lines
+
+    progress = progress_lines(at_least=100)
+    for done in range(0, 1001, 25):
+        progress(done, 1000)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "embedded 100/1000 lessons" and lines[-1] == "embedded 1000/1000 lessons"
+    assert len(lines) == 10
+    quiet = progress_lines(at_least=100)
+    quiet(10, 10)
+    assert capsys.readouterr().err == ""
+
+
+def test_model_and_bench_commands_are_documented():
+    for command in (["model", "export", "--help"], ["bench", "--help"]):
+        result = invoke(*command)
+        assert result.exit_code == 0 and "Usage" in result.output

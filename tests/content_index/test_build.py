@@ -10,7 +10,7 @@ import pytest
 from content_index.build import build_index, render_html
 from content_index.embedder import FakeEmbedder
 from content_index.lessons import ValidationError
-from content_index.store import IndexStore, LessonIndex
+from content_index.store import IndexStore, LessonIndex, query_words
 
 
 @pytest.fixture
@@ -117,3 +117,93 @@ def test_large_indexes_switch_to_hnsw():
     assert type(approx).__name__ == "IndexHNSWFlat"
     _, rows = approx.search(vectors[:10], 1)
     assert list(rows[:, 0]) == list(range(10))
+
+
+def test_the_approximate_threshold_is_configurable(monkeypatch):
+    from content_index.build import make_vector_index
+
+    vectors = np.eye(20, 16, dtype=np.float32)
+    assert type(make_vector_index(vectors)).__name__ == "IndexFlatIP"
+    monkeypatch.setenv("INFLOW_APPROXIMATE_ABOVE", "10")
+    assert type(make_vector_index(vectors)).__name__ == "IndexHNSWFlat"
+
+
+def test_stored_vectors_are_the_indexed_vectors_without_a_copy():
+    from content_index.build import make_vector_index
+    from content_index.store import stored_vectors
+
+    vectors = np.random.default_rng(1).standard_normal((50, 8)).astype(np.float32)
+    for threshold in (100, 10):
+        index = make_vector_index(vectors, approximate_above=threshold)
+        view = stored_vectors(index)
+        assert np.array_equal(view, vectors) and not view.flags.writeable and not view.flags.owndata
+
+
+class Interrupted(Exception):
+    pass
+
+
+class DiesAfter(FakeEmbedder):
+    """Embeds ``batches`` batches, then fails like a killed process would."""
+
+    def __init__(self, batches: int):
+        super().__init__()
+        self.left = batches
+
+    def embed(self, texts, batch_size=32):
+        if self.left == 0:
+            raise Interrupted
+        self.left -= 1
+        return super().embed(texts, batch_size)
+
+
+def test_an_interrupted_build_resumes_without_re_embedding(tmp_path, store):
+    from tests.conftest import ContentFolder
+
+    folder = ContentFolder(tmp_path / "many")
+    for i in range(150):
+        folder.write(f"lesson-{i}", f"## Steps\n1. Practise topic number {i} with care.")
+    with pytest.raises(Interrupted):
+        build_index(folder.root, store, DiesAfter(batches=2))  # two batches of 64 committed, then killed
+    assert store.current_dir() is None
+    resumed = FakeEmbedder()
+    progress: list[tuple[int, int]] = []
+    result = build_index(folder.root, store, resumed, progress=lambda done, total: progress.append((done, total)))
+    assert result.published and result.lessons == 150
+    assert resumed.texts_embedded == 150 - 128 + 150, "only the rest of the lessons, then every title + summary"
+    assert progress[0] == (128, 150) and progress[-1] == (150, 150)
+
+
+def test_an_unchanged_folder_is_recognised_without_parsing(content, store, fake_embedder, monkeypatch):
+    import content_index.build as build
+
+    for path in content.root.rglob("*.*"):  # saved a while ago, outside the racy window
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns - 10**10))
+    first = build_index(content.root, store, fake_embedder)
+    assert build.folder_signature(content.root, fake_embedder.model_id) is not None
+    monkeypatch.setattr(build, "load_content", lambda folder: pytest.fail("parsed an unchanged folder"))
+    again = build_index(content.root, store, fake_embedder)
+    assert not again.published and again.version == first.version and again.lessons == 3
+    monkeypatch.undo()
+    content.write("lesson-9")  # a fresh save is always parsed (inside the racy window, no signature)
+    assert build.folder_signature(content.root, fake_embedder.model_id) is None
+    assert build_index(content.root, store, fake_embedder).published
+
+
+def test_lexical_search_skips_words_in_most_lessons_without_changing_results(tmp_path, store, fake_embedder):
+    from tests.conftest import ContentFolder
+
+    folder = ContentFolder(tmp_path / "common")
+    topics = ["pivot tables", "pull requests", "email filters", "sprint boards", "slack threads", "figma frames"]
+    for i in range(60):
+        folder.write(f"lesson-{i}", f"## Steps\nTry it now: open the menu and learn {topics[i % 6]} {i}.",
+                     title=f"{topics[i % 6].capitalize()} tip {i}")
+    build_index(folder.root, store, fake_embedder)
+    index = LessonIndex(store.current_dir())
+    for text, k in (("try open menu pivot tables", 5), ("try open menu pivot tables", 30), ("try now menu", 5)):
+        hits = index.lexical(text, k)
+        everything = index._bm25(query_words(text), k)
+        assert [round(h.score, 4) for h in hits] == [round(h.score, 4) for h in everything]
+        assert {h.row for h in hits if h.score > 1e-3} == {h.row for h in everything if h.score > 1e-3}
+    assert index._document_frequency("menu") == 60 and index._document_frequency("pivot") == 10

@@ -14,8 +14,22 @@ pytestmark = pytest.mark.model
 STACKFAQ = REPO.parent / "shared" / "eval" / "stackfaq-dev"
 
 
-def test_labelled_page_set(real_embedder, tmp_path):
-    metrics = evaluate(REPO / "eval" / "pages", real_embedder, lessons=STARTER_CONTENT, cache=tmp_path / "cache.db")
+@pytest.fixture(scope="module")
+def shipped():
+    """The embedder the product serves with (``load_embedder()``: all-MiniLM-L6-v2, int8 ONNX)."""
+    from content_index.embedder import load_embedder
+
+    return load_embedder("onnx")
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """One embedding cache for the module: the StackFAQ corpus is embedded once for both variants."""
+    return tmp_path_factory.mktemp("eval") / "embeddings.db"
+
+
+def test_labelled_page_set(shipped, cache):
+    metrics = evaluate(REPO / "eval" / "pages", shipped, lessons=STARTER_CONTENT, cache=cache)
     assert metrics["queries"] >= 200 and metrics["negatives"] >= 50
     assert metrics["p@1"] >= 0.50
     assert metrics["ndcg@10"] >= 0.61
@@ -23,21 +37,22 @@ def test_labelled_page_set(real_embedder, tmp_path):
 
 
 @pytest.mark.skipif(not STACKFAQ.is_dir(), reason="shared/eval/stackfaq-dev is not beside the clone")
-def test_stackfaq_clean_questions(real_embedder, tmp_path):
-    metrics = evaluate(STACKFAQ, real_embedder, cache=tmp_path / "cache.db")
+def test_stackfaq_clean_questions(shipped, cache):
+    metrics = evaluate(STACKFAQ, shipped, cache=cache)
     assert metrics["ndcg@10"] >= 0.955
     assert metrics["no_tip_rate"] >= 0.99
 
 
 @pytest.mark.skipif(not STACKFAQ.is_dir(), reason="shared/eval/stackfaq-dev is not beside the clone")
-def test_stackfaq_wrapped_in_page_context(real_embedder, tmp_path):
+@pytest.mark.timeout(1800)
+def test_stackfaq_wrapped_in_page_context(shipped, cache, tmp_path):
     import subprocess
     import sys
 
     wrapped = tmp_path / "wrapped"
     subprocess.run([sys.executable, str(REPO / "scripts" / "make_wrapped_eval.py"), "--src", str(STACKFAQ),
                     "--out", str(wrapped)], check=True, capture_output=True)
-    metrics = evaluate(wrapped, real_embedder, cache=tmp_path / "cache.db")
+    metrics = evaluate(wrapped, shipped, cache=cache)
     assert metrics["ndcg@10"] >= 0.84
     assert metrics["p@1"] >= 0.82
     assert metrics["no_tip_rate"] >= 0.99
