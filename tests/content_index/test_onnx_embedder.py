@@ -75,3 +75,20 @@ def test_serving_with_an_exported_model_never_imports_torch(onnx_embedder, tmp_p
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "False"]
 
+
+
+def test_load_embedder_defaults_to_onnx_and_falls_back_to_torch(monkeypatch):
+    import content_index.embedder as embedder
+    import content_index.onnx_embedder as onnx_embedder
+
+    def no_export():
+        raise OSError("ONNX export failed")
+
+    monkeypatch.delenv("INFLOW_MODEL", raising=False)
+    monkeypatch.setattr(onnx_embedder, "OnnxEmbedder", lambda: "onnx")
+    monkeypatch.setattr(embedder, "SentenceTransformerEmbedder", lambda path=None: f"torch:{path}")
+    assert embedder.load_embedder() == "onnx" and embedder.load_embedder("torch") == "torch:None"
+    assert embedder.load_embedder("/models/other") == "torch:/models/other"
+    assert isinstance(embedder.load_embedder("fake"), embedder.FakeEmbedder)
+    monkeypatch.setattr(onnx_embedder, "OnnxEmbedder", no_export)
+    assert embedder.load_embedder("onnx") == "torch:None"
