@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from fnmatch import fnmatchcase
 from urllib.parse import urlsplit
 
@@ -31,11 +32,11 @@ class PageContext:
     headings: list[str] = field(default_factory=list)
     description: str = ""
 
-    @property
+    @cached_property
     def host(self) -> str:
         return (urlsplit(self.url).hostname or "").lower()
 
-    @property
+    @cached_property
     def path(self) -> str:
         return urlsplit(self.url).path or "/"
 
