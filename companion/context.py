@@ -72,7 +72,7 @@ def windows(text: str, max_words: int) -> list[str]:
     return out
 
 
-def query_chunks(ctx: PageContext, max_words: int = 32, max_chunks: int = 12) -> list[tuple[str, bool]]:
+def query_chunks(ctx: PageContext, max_words: int = 16, max_chunks: int = 20) -> list[tuple[str, bool]]:
     """Short passages to embed, each flagged ``fixed`` (what the person selected or is typing) or not
     (title, headings, sentence windows of the page text).
 
@@ -102,7 +102,7 @@ def prose_score(text: str) -> float:
     return min(1.0, function_words / 0.25)
 
 
-def full_query(ctx: PageContext, max_words: int = 200) -> str:
+def full_query(ctx: PageContext, max_words: int = 120) -> str:
     """The page as one passage, the most specific parts first."""
     parts = [ctx.selection, ctx.title, " ".join(ctx.headings[:6]), ctx.description, ctx.text]
     return " ".join(" ".join(p for p in parts if p).split()[:max_words])

@@ -9,7 +9,7 @@ import numpy as np
 from content_index.embedder import Embedder
 from content_index.store import LessonIndex
 
-from .context import PageContext, full_query, prose_score, query_chunks, salient_terms, words
+from .context import PageContext, full_query, prose_score, query_chunks, salient_terms
 from .rules import AppCatalog, context_bonus
 
 
@@ -28,7 +28,7 @@ class RankingConfig:
     other_app_penalty: float = 0.10  # the host belongs to other lessons' apps, not this one's
     title_boost: float = 0.03        # a word of the page title names the lesson (title or keywords)
     skill_boost: float = 0.02        # per level of the learner's gap in one of the lesson's skills
-    threshold: float = 0.40          # no tip at all unless one lesson's relevance reaches this
+    threshold: float = 0.41          # no tip at all unless one lesson's relevance reaches this
     follower_margin: float = 0.10    # once one does, others within this margin below may join it
     max_tips: int = 3
 
@@ -83,7 +83,7 @@ class Ranker:
             lexical = self._add_focus_lexical(index, ctx.selection, lexical)
         title_terms = salient_terms(ctx.title)
         page_apps = self._catalog(index).page_apps(ctx)
-        scored: list[Tip] = []
+        scored: list[tuple[int, Tip]] = []
         best_confidence = float("-inf")
         for row, semantic in dense.items():
             lesson = index.lessons[row]
@@ -94,21 +94,24 @@ class Ranker:
                 relevance += cfg.lexical_weight * lexical[row] / top_lexical
             why: list[str] = []
             bonus = context_bonus(lesson, ctx, page_apps, cfg, why)
-            if title_terms and self._matched_terms(lesson, title_terms, most=1):
+            if title_terms and not index.vocabulary(row).isdisjoint(title_terms):
                 bonus += cfg.title_boost
             confidence = relevance + bonus
             if confidence < cfg.threshold - cfg.follower_margin:
                 continue
             best_confidence = max(best_confidence, confidence)
             bonus += self._skill_bonus(lesson, learner, why)
-            matched = self._matched_terms(lesson, terms)
-            if matched:
-                why.insert(0, "matches " + ", ".join(matched))
-            scored.append(Tip(lesson["id"], lesson["title"], lesson["summary"], relevance + bonus, why))
+            scored.append((row, Tip(lesson["id"], lesson["title"], lesson["summary"], relevance + bonus, why)))
         if best_confidence < cfg.threshold:
             return []
-        scored.sort(key=lambda tip: tip.score, reverse=True)
-        return scored[:limit]
+        scored.sort(key=lambda pair: pair[1].score, reverse=True)
+        tips = []
+        for row, tip in scored[:limit]:
+            matched = [t for t in terms if t in index.vocabulary(row)][:3]
+            if matched:
+                tip.why.insert(0, "matches " + ", ".join(matched))
+            tips.append(tip)
+        return tips
 
     def _dense_scores(self, index: LessonIndex, vectors: np.ndarray, chunks: list[tuple[str, bool]]) -> dict[int, float]:
         """Blend of each candidate's best-matching passage and its match with the whole page.
@@ -152,8 +155,3 @@ class Ranker:
         role = f" as {learner.role_title}" if learner.role_title else ""
         why.append(f"builds {skill.replace('-', ' ')}, a skill you need{role}")
         return self.config.skill_boost * gap
-
-    @staticmethod
-    def _matched_terms(lesson: dict, terms: list[str], most: int = 3) -> list[str]:
-        vocabulary = {w.lower() for w in words(" ".join([lesson["title"], lesson["summary"], *lesson["keywords"]]))}
-        return [t for t in terms if t in vocabulary][:most]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .render import render_html
 
@@ -20,15 +21,17 @@ KEEP_VERSIONS = 3
 LIST_FIELDS = ("skills", "roles", "apps", "url_patterns", "keywords", "links")
 SEARCH_THREADS = 1  # FAISS threads per query: one was 2-3x faster than two for single queries on 2 cores
 _search_thread = threading.local()
-COMMON_SHARE = 0.5            # words in more than this share of lessons have BM25 IDF ~0
+COMMON_SHARE = 0.2            # words in more than this share of lessons have a low BM25 IDF (< 1.6)
 MAX_REMEMBERED_WORDS = 100_000
 
 
 def limit_search_threads() -> None:
-    """Set FAISS's OpenMP thread count for the calling thread (the setting is per thread, so every
-    server worker thread sets it once, on its first search)."""
+    """One thread for FAISS's OpenMP (a per-thread setting, so every server worker thread sets it on its
+    first search) and for numpy's BLAS (process-wide). Searches are small; a second BLAS thread left
+    spinning after a product slowed the next query embedding by 20 ms (docs/benchmarks.md)."""
     if not getattr(_search_thread, "limited", False):
         faiss.omp_set_num_threads(SEARCH_THREADS)
+        threadpool_limits(SEARCH_THREADS, user_api="blas")
         _search_thread.limited = True
 
 
@@ -134,6 +137,7 @@ class LessonIndex:
         self.vector_matrix, self.head_matrix = stored_vectors(self.vectors), stored_vectors(self.heads)
         self._local = threading.local()
         self._frequencies: dict[str, int] = {}
+        self._vocabularies: dict[int, frozenset[str]] = {}
         rows = self._db().execute(
             "SELECT row, id, title, summary, skills, roles, apps, url_patterns, keywords FROM lessons ORDER BY row"
         ).fetchall()
@@ -163,14 +167,25 @@ class LessonIndex:
         return row
 
     def candidates(self, queries: np.ndarray, k: int) -> list[int]:
-        """Rows among the ``k`` nearest of any query, by whole lesson or by title + summary."""
+        """Rows among the ``k`` nearest of the queries, by whole lesson or by title + summary.
+
+        An approximate (HNSW) index is searched per query. A flat index is scored exactly with one
+        matrix product, keeping the ``k`` rows whose best query similarity is highest: the same rows
+        a per-query search would rank first, in a quarter of the time for a page's ~20 passages.
+        """
         if not len(self):
             return []
         limit_search_threads()
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        k = min(k, len(self))
         rows: set[int] = set()
-        for vectors in (self.vectors, self.heads):
-            _, found = vectors.search(np.ascontiguousarray(queries, dtype=np.float32), min(k, len(self)))
-            rows.update(int(r) for r in found.ravel() if r >= 0)
+        for vectors, matrix in ((self.vectors, self.vector_matrix), (self.heads, self.head_matrix)):
+            if isinstance(vectors, faiss.IndexHNSW):
+                _, found = vectors.search(queries, k)
+                rows.update(int(r) for r in found.ravel() if r >= 0)
+            else:
+                best = (queries @ matrix.T).max(axis=0)
+                rows.update(int(r) for r in np.argpartition(-best, k - 1)[:k])
         return sorted(rows)
 
     def similarities(self, queries: np.ndarray, rows: list[int], head_weight: float = 0.5) -> np.ndarray:
@@ -192,10 +207,10 @@ class LessonIndex:
     def lexical(self, text: str, k: int) -> list[Hit]:
         """Best FTS5 matches (BM25, title and keywords weighted up); score is -bm25 (higher is better).
 
-        FTS5 scores every document matching any word, and a word in over half the lessons has BM25
-        IDF clamped to 1e-6: it adds nothing to a score but makes every lesson a match (27 ms per page
-        at 10k lessons, seconds at 1M). Such words are left out when the other words still find ``k``
-        lessons; otherwise the full query runs, so the result is the same up to those 1e-6 terms.
+        FTS5 scores every document matching any word, so a word found in many lessons makes most of
+        them matches for little evidence (IDF below 1.6 in over a fifth of lessons, against ~9 for a
+        rare word; 12 ms per 250-word page at 10k lessons, seconds at 1M). Such words are left out when
+        the other words still find ``k`` lessons; otherwise the full query runs.
         """
         words = query_words(text)
         if not words:
@@ -224,6 +239,18 @@ class LessonIndex:
                 self._frequencies.clear()
             self._frequencies[word] = count
         return count
+
+    def vocabulary(self, row: int) -> frozenset[str]:
+        """The lower-cased words of a lesson's title, summary and keywords (remembered, bounded)."""
+        words = self._vocabularies.get(row)
+        if words is None:
+            lesson = self.lessons[row]
+            text = " ".join([lesson["title"], lesson["summary"], *lesson["keywords"]]).lower()
+            words = frozenset(re.findall(r"[a-z][a-z0-9+#'-]*[a-z0-9+#]|[a-z]", text))
+            if len(self._vocabularies) >= MAX_REMEMBERED_WORDS:
+                self._vocabularies.clear()
+            self._vocabularies[row] = words
+        return words
 
     def detail(self, lesson_id: str) -> dict | None:
         """Every stored field of one lesson, or None."""

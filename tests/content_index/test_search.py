@@ -1,0 +1,71 @@
+"""LessonIndex search paths: exact candidates from a flat index, lesson vocabularies, thread limits."""
+
+from __future__ import annotations
+
+import faiss
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info
+
+from content_index.build import build_index
+from content_index.store import IndexStore, LessonIndex
+
+
+@pytest.fixture
+def store(tmp_path) -> IndexStore:
+    return IndexStore(tmp_path / "index")
+
+
+def lesson_index(tmp_path, store, fake_embedder, count: int = 80) -> LessonIndex:
+    from tests.conftest import ContentFolder
+
+    folder = ContentFolder(tmp_path / "many")
+    topics = ["pivot tables", "pull requests", "email filters", "sprint boards", "slack threads", "figma frames"]
+    for i in range(count):
+        folder.write(f"lesson-{i}", f"## Steps\nLearn {topics[i % 6]} with example {i}.",
+                     title=f"{topics[i % 6].capitalize()} tip {i}", summary=f"Number {i} about {topics[i % 6]}.",
+                     keywords=[f"kw{i}"])
+    build_index(folder.root, store, fake_embedder)
+    return LessonIndex(store.current_dir())
+
+
+def test_flat_candidates_are_the_rows_nearest_to_their_best_matching_query(tmp_path, store, fake_embedder):
+    index = lesson_index(tmp_path, store, fake_embedder)
+    queries = fake_embedder.embed(["pivot tables in a sheet", "review a pull request", "filter my email"])
+    k = 8
+    found = set(index.candidates(queries, k))
+    per_query: set[int] = set()
+    for vectors, matrix in ((index.vectors, index.vector_matrix), (index.heads, index.head_matrix)):
+        best = (queries @ matrix.T).max(axis=0)
+        kth = np.sort(best)[-k]
+        assert {int(r) for r in np.flatnonzero(best > kth)} <= found  # ties at the k-th may go either way
+        _, rows = vectors.search(queries, k)
+        per_query.update(int(r) for r in rows.ravel())
+    assert found <= per_query
+    assert len(found) <= 2 * k
+
+
+def test_an_approximate_index_is_searched_per_query(tmp_path, store, fake_embedder):
+    index = lesson_index(tmp_path, store, fake_embedder)
+    queries = fake_embedder.embed(["pivot tables in a sheet", "review a pull request", "filter my email"])
+    nearest = {int(r) for r in (queries @ index.vector_matrix.T).argmax(axis=1)}
+    assert not nearest <= set(index.candidates(queries, 1))  # flat: only the single best rows overall
+    for name, matrix in (("vectors", index.vector_matrix), ("heads", index.head_matrix)):
+        hnsw = faiss.IndexHNSWFlat(fake_embedder.dim, 16, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efSearch = 200  # exhaustive on 80 lessons
+        hnsw.add(np.ascontiguousarray(matrix))
+        setattr(index, name, hnsw)
+    assert nearest <= set(index.candidates(queries, 1))
+
+
+def test_a_search_leaves_one_blas_thread(tmp_path, store, fake_embedder):
+    index = lesson_index(tmp_path, store, fake_embedder, count=12)
+    index.candidates(fake_embedder.embed(["pivot tables"]), 5)
+    assert {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"} == {1}
+
+
+def test_lesson_vocabulary_is_the_lower_cased_words_of_title_summary_and_keywords(tmp_path, store, fake_embedder):
+    index = lesson_index(tmp_path, store, fake_embedder, count=12)
+    row = index.row_of["lesson-7"]
+    assert index.vocabulary(row) == {"pull", "requests", "tip", "number", "about", "kw7"}
+    assert index.vocabulary(row) is index.vocabulary(row)
