@@ -19,19 +19,20 @@ from .render import render_html
 
 KEEP_VERSIONS = 3
 LIST_FIELDS = ("skills", "roles", "apps", "url_patterns", "keywords", "links")
-SEARCH_THREADS = 1  # FAISS threads per query: one was 2-3x faster than two for single queries on 2 cores
+FAISS_THREADS = min(2, os.cpu_count() or 1)  # HNSW searches a page's ~20 passages in parallel (1.8x at 200k)
+BLAS_THREADS = 1  # per-request products are small, and a spare BLAS thread spins while the model runs
 _search_thread = threading.local()
 COMMON_SHARE = 0.2            # words in more than this share of lessons have a low BM25 IDF (< 1.6)
 MAX_REMEMBERED_WORDS = 100_000
 
 
 def limit_search_threads() -> None:
-    """One thread for FAISS's OpenMP (a per-thread setting, so every server worker thread sets it on its
-    first search) and for numpy's BLAS (process-wide). Searches are small; a second BLAS thread left
-    spinning after a product slowed the next query embedding by 20 ms (docs/benchmarks.md)."""
+    """FAISS's OpenMP threads (a per-thread setting, so every server worker thread sets it on its first
+    search) and numpy's BLAS threads (process-wide). A BLAS thread left spinning after a product
+    slowed the next query embedding by 20 ms (docs/benchmarks.md)."""
     if not getattr(_search_thread, "limited", False):
-        faiss.omp_set_num_threads(SEARCH_THREADS)
-        threadpool_limits(SEARCH_THREADS, user_api="blas")
+        faiss.omp_set_num_threads(FAISS_THREADS)
+        threadpool_limits(BLAS_THREADS, user_api="blas")
         _search_thread.limited = True
 
 
