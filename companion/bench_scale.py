@@ -75,22 +75,12 @@ def request_queries(index: LessonIndex, model: str, count: int = 200) -> list[np
     return batches
 
 
-def search_times(index: faiss.Index, requests: list[np.ndarray]) -> dict:
-    """Milliseconds per ``/tips`` request for one index search of all its query vectors."""
+def request_times(search, requests: list[np.ndarray]) -> dict:
+    """Milliseconds per ``/tips`` request for ``search(queries, CANDIDATES)`` over each request's vectors."""
     samples = []
     for queries in requests:
         started = time.perf_counter()
-        index.search(queries, CANDIDATES)
-        samples.append((time.perf_counter() - started) * 1000)
-    return percentiles(samples)
-
-
-def candidate_times(index: LessonIndex, requests: list[np.ndarray]) -> dict:
-    """Milliseconds per ``/tips`` request for the exact candidate search it makes (both indexes)."""
-    samples = []
-    for queries in requests:
-        started = time.perf_counter()
-        index.candidates(queries, CANDIDATES)
+        search(queries, CANDIDATES)
         samples.append((time.perf_counter() - started) * 1000)
     return percentiles(samples)
 
@@ -119,14 +109,14 @@ def measure_size(vectors: np.ndarray, requests: list[np.ndarray], log) -> dict:
         hnsw.hnsw.efSearch = ef
         sweep.append({"ef_search": ef, "recall@10": recall_at_10(exact, hnsw, singles),
                       "recall@10_in_30_candidates": recall_at_10(exact, hnsw, singles, CANDIDATES),
-                      "per_request_ms": search_times(hnsw, requests)})
+                      "per_request_ms": request_times(hnsw.search, requests)})
     hnsw.hnsw.efSearch = HNSW_EF_SEARCH
     chosen = next(row for row in sweep if row["ef_search"] == HNSW_EF_SEARCH)
     return {
         "lessons": len(vectors),
         "hnsw_build_s": round(build_seconds, 1),
         "hnsw_build_vectors_per_s": round(len(vectors) / build_seconds),
-        "exact_per_request_ms": search_times(exact, requests),
+        "exact_per_request_ms": request_times(exact.search, requests),
         "hnsw_per_request_ms": chosen["per_request_ms"],
         "recall@10": chosen["recall@10"],
         "recall@10_in_30_candidates": chosen["recall@10_in_30_candidates"],
@@ -143,7 +133,7 @@ def run_scale(sample_data: Path, sizes: tuple[int, ...], model: str, log, tips_p
     real = np.array(sample_index.vector_matrix)
     log(f"[scale] embedding the queries of 200 pages; {len(real)} real lesson vectors")
     requests = request_queries(sample_index, model)
-    sample = {"lessons": len(real), "exact_candidates_per_request_ms": candidate_times(sample_index, requests)}
+    sample = {"lessons": len(real), "exact_candidates_per_request_ms": request_times(sample_index.candidates, requests)}
     results = []
     for size in sizes:
         vectors = synthetic_vectors(real, size)
