@@ -9,8 +9,10 @@ import numpy as np
 from content_index.embedder import Embedder
 from content_index.store import LessonIndex
 
-from .context import PageContext, full_query, prose_score, query_chunks, salient_terms
+from .context import PageContext, full_query, prose_score, query_chunks, salient_terms, words
 from .rules import AppCatalog, context_bonus
+
+MAX_VOCABULARIES = 100_000  # lessons whose word sets are remembered
 
 
 @dataclass
@@ -60,7 +62,8 @@ class Ranker:
         self.embedder = embedder
         self.config = config or RankingConfig()
         self._app_catalog: AppCatalog | None = None
-        self._catalog_for = ""
+        self._vocabularies: dict[int, frozenset[str]] = {}
+        self._cached_for = ""
 
     def rank(self, index: LessonIndex, ctx: PageContext, limit: int | None = None,
              learner: Learner | None = None) -> list[Tip]:
@@ -94,7 +97,7 @@ class Ranker:
                 relevance += cfg.lexical_weight * lexical[row] / top_lexical
             why: list[str] = []
             bonus = context_bonus(lesson, ctx, page_apps, cfg, why)
-            if title_terms and not index.vocabulary(row).isdisjoint(title_terms):
+            if title_terms and not self._vocabulary(index, row).isdisjoint(title_terms):
                 bonus += cfg.title_boost
             confidence = relevance + bonus
             if confidence < cfg.threshold - cfg.follower_margin:
@@ -107,7 +110,7 @@ class Ranker:
         scored.sort(key=lambda pair: pair[1].score, reverse=True)
         tips = []
         for row, tip in scored[:limit]:
-            matched = [t for t in terms if t in index.vocabulary(row)][:3]
+            matched = [t for t in terms if t in self._vocabulary(index, row)][:3]
             if matched:
                 tip.why.insert(0, "matches " + ", ".join(matched))
             tips.append(tip)
@@ -133,9 +136,26 @@ class Ranker:
         return {row: float(score) for row, score in zip(rows, blended)}
 
     def _catalog(self, index: LessonIndex) -> AppCatalog:
-        if self._catalog_for != index.version:
-            self._app_catalog, self._catalog_for = AppCatalog(index), index.version
+        self._follow(index)
         return self._app_catalog
+
+    def _vocabulary(self, index: LessonIndex, row: int) -> frozenset[str]:
+        """The lower-cased words of a lesson's title, summary and keywords (remembered per index version)."""
+        self._follow(index)
+        vocabulary = self._vocabularies.get(row)
+        if vocabulary is None:
+            lesson = index.lessons[row]
+            vocabulary = frozenset(w.lower() for w in words(" ".join([lesson["title"], lesson["summary"],
+                                                                     *lesson["keywords"]])))
+            if len(self._vocabularies) >= MAX_VOCABULARIES:
+                self._vocabularies.clear()
+            self._vocabularies[row] = vocabulary
+        return vocabulary
+
+    def _follow(self, index: LessonIndex) -> None:
+        """Drop what was derived from an earlier index version."""
+        if self._cached_for != index.version:
+            self._app_catalog, self._vocabularies, self._cached_for = AppCatalog(index), {}, index.version
 
     def _add_focus_lexical(self, index: LessonIndex, focus: str, lexical: dict[int, float]) -> dict[int, float]:
         """What the person typed or selected is the sharpest evidence: its BM25 hits count on top."""

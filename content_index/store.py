@@ -138,7 +138,6 @@ class LessonIndex:
         self.vector_matrix, self.head_matrix = stored_vectors(self.vectors), stored_vectors(self.heads)
         self._local = threading.local()
         self._frequencies: dict[str, int] = {}
-        self._vocabularies: dict[int, frozenset[str]] = {}
         rows = self._db().execute(
             "SELECT row, id, title, summary, skills, roles, apps, url_patterns, keywords FROM lessons ORDER BY row"
         ).fetchall()
@@ -241,18 +240,6 @@ class LessonIndex:
                 self._frequencies.clear()
             self._frequencies[word] = count
         return count
-
-    def vocabulary(self, row: int) -> frozenset[str]:
-        """The lower-cased words of a lesson's title, summary and keywords (remembered, bounded)."""
-        words = self._vocabularies.get(row)
-        if words is None:
-            lesson = self.lessons[row]
-            text = " ".join([lesson["title"], lesson["summary"], *lesson["keywords"]]).lower()
-            words = frozenset(re.findall(r"[a-z][a-z0-9+#'-]*[a-z0-9+#]|[a-z]", text))
-            if len(self._vocabularies) >= MAX_REMEMBERED_WORDS:
-                self._vocabularies.clear()
-            self._vocabularies[row] = words
-        return words
 
     def detail(self, lesson_id: str) -> dict | None:
         """Every stored field of one lesson, or None."""

@@ -1,4 +1,4 @@
-"""LessonIndex search paths: exact candidates from a flat index, lesson vocabularies, thread limits."""
+"""LessonIndex search paths: exact candidates from a flat index, an approximate one, thread limits."""
 
 from __future__ import annotations
 
@@ -63,10 +63,3 @@ def test_a_search_leaves_numpy_one_blas_thread(tmp_path, store, fake_embedder):
     index.candidates(fake_embedder.embed(["pivot tables"]), 5)
     numpy_blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas" and "numpy" in pool["filepath"]]
     assert numpy_blas and {pool["num_threads"] for pool in numpy_blas} == {1}
-
-
-def test_lesson_vocabulary_is_the_lower_cased_words_of_title_summary_and_keywords(tmp_path, store, fake_embedder):
-    index = lesson_index(tmp_path, store, fake_embedder, count=12)
-    row = index.row_of["lesson-7"]
-    assert index.vocabulary(row) == {"pull", "requests", "tip", "number", "about", "kw7"}
-    assert index.vocabulary(row) is index.vocabulary(row)
