@@ -22,6 +22,8 @@ class RankingConfig:
     candidates: int = 30
     head_weight: float = 0.5         # lesson side: weight of title + summary against the whole lesson
     chunk_weight: float = 0.7        # page side: w * best passage + (1 - w) * whole page
+    situation_chunk_weight: float = 0.5  # the same for a lesson's nearest situation (author-written moments)
+    situation_offset: float = 0.09   # a situation match counts this much less than a match with the lesson
     menu_penalty: float = 0.5        # taken off a passage's similarity in proportion to how un-sentence-like it is
     lexical_weight: float = 0.03     # bonus for the best BM25 match, relative to the query's top hit
     focus_lexical_weight: float = 1.0  # the selection / focused field's own BM25 hits, relative to the page's
@@ -120,20 +122,26 @@ class Ranker:
         """Blend of each candidate's best-matching passage and its match with the whole page.
 
         A passage of page text that reads like menu labels rather than a sentence counts for less
-        (the selection or focused field is a ``fixed`` passage and keeps its full weight).
+        (the selection or focused field is a ``fixed`` passage and keeps its full weight). A lesson
+        with situations scores the better of its own match and its nearest situation's.
         """
-        rows = index.candidates(vectors, self.config.candidates)
+        cfg = self.config
+        rows = index.candidates(vectors, cfg.candidates)
         if not rows:
             return {}
-        sims = index.similarities(vectors, rows, self.config.head_weight)
-        if chunks:
-            penalty = np.array([0.0 if fixed else self.config.menu_penalty * (1 - prose_score(c)) for c, fixed in chunks])
-            best_chunk = (sims[: len(chunks)] - penalty[:, None]).max(axis=0)
-        else:
-            best_chunk = sims[-1]
-        weight = self.config.chunk_weight
-        blended = weight * best_chunk + (1 - weight) * sims[-1]
-        return {row: float(score) for row, score in zip(rows, blended)}
+        penalty = np.array([[0.0 if fixed else cfg.menu_penalty * (1 - prose_score(c))] for c, fixed in chunks])
+
+        def blend(sims: np.ndarray, weight: float) -> np.ndarray:
+            best_chunk = (sims[: len(chunks)] - penalty).max(axis=0) if chunks else sims[-1]
+            return weight * best_chunk + (1 - weight) * sims[-1]
+
+        dense = blend(index.similarities(vectors, rows, cfg.head_weight), cfg.chunk_weight)
+        situations = index.situation_similarities(vectors, rows)
+        has = ~np.isnan(situations[0])
+        if has.any():
+            fit = blend(situations[:, has], cfg.situation_chunk_weight) - cfg.situation_offset
+            dense[has] = np.maximum(dense[has], fit)
+        return {row: float(score) for row, score in zip(rows, dense)}
 
     def _catalog(self, index: LessonIndex) -> AppCatalog:
         self._follow(index)

@@ -118,9 +118,11 @@ def write_json_atomic(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def write_version(directory: Path, content: Content, vectors: np.ndarray, heads: np.ndarray, manifest: dict) -> None:
-    """Write lessons.db (metadata + FTS5), vectors.faiss (whole lessons), heads.faiss (title + summary)
-    and manifest.json into ``directory``."""
+def write_version(directory: Path, content: Content, vectors: np.ndarray, heads: np.ndarray,
+                  situations: np.ndarray, manifest: dict) -> None:
+    """Write lessons.db (metadata + FTS5 + situations), vectors.faiss (whole lessons), heads.faiss
+    (title + summary), situations.faiss (one vector per situation, in lesson order) and manifest.json
+    into ``directory``."""
     conn = sqlite3.connect(directory / "lessons.db")
     conn.execute("PRAGMA journal_mode=OFF")  # a fresh staging file, published by rename: no journal and
     conn.execute("PRAGMA synchronous=OFF")   # no fsync per batch, one fsync of the finished file below
@@ -140,11 +142,17 @@ def write_version(directory: Path, content: Content, vectors: np.ndarray, heads:
     )
     if not content.roles:
         db["roles"].create({"id": str, "title": str, "description": str, "skills": str}, pk="id", if_not_exists=True)
+    db["situations"].create({"id": int, "lesson_row": int, "text": str}, pk="id")
+    db["situations"].insert_all(
+        ({"lesson_row": row, "text": text} for row, lesson in enumerate(content.lessons) for text in lesson.situations),
+        batch_size=1000,
+    )
     conn.close()
     with open(directory / "lessons.db", "rb+") as handle:
         os.fsync(handle.fileno())
     faiss.write_index(make_vector_index(vectors), str(directory / "vectors.faiss"))
     faiss.write_index(make_vector_index(heads), str(directory / "heads.faiss"))
+    faiss.write_index(make_vector_index(situations), str(directory / "situations.faiss"))
     write_json_atomic(directory / "manifest.json", manifest)
 
 
@@ -206,11 +214,12 @@ def publish_content(
     try:
         vectors, embedded = cache.embed(embedder, [l.search_text() for l in content.lessons], progress=advance)
         heads, _ = cache.embed(embedder, [l.head_text() for l in content.lessons])
+        situations, _ = cache.embed(embedder, [text for l in content.lessons for text in l.situations])
     finally:
         cache.close()
     staging = store.staging_dir(version)
     try:
-        write_version(staging, content, vectors, heads, {
+        write_version(staging, content, vectors, heads, situations, {
             "version": version,
             "model": embedder.model_id,
             "dim": embedder.dim,

@@ -14,13 +14,14 @@ import yaml
 MAX_SUMMARY = 200
 MAX_TITLE = 120
 MAX_BODY_WORDS = 400
+MAX_SITUATIONS, MAX_SITUATION = 8, 200
 LEVELS = ("beginner", "intermediate", "advanced")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 HOST_GLOB = re.compile(r"^(\*\.)?([a-z0-9*](?:[a-z0-9*-]*[a-z0-9*])?)(\.[a-z0-9*](?:[a-z0-9*-]*[a-z0-9*])?)*(:\d+)?$")
 PATH_GLOB = re.compile(r"^/[^\s?#]*$")
 LESSON_FIELDS = {
     "id", "title", "summary", "skills", "roles", "apps", "url_patterns", "keywords", "level",
-    "minutes", "owner", "review_by", "check", "links",
+    "minutes", "owner", "review_by", "check", "links", "situations",
 }
 CHECK_FIELDS = {"question", "options", "answer", "explanation"}
 
@@ -64,6 +65,7 @@ class Lesson:
     review_by: str = ""
     check: dict | None = None
     links: list[dict] = field(default_factory=list)
+    situations: list[str] = field(default_factory=list)
 
     def head_text(self) -> str:
         """Title and summary: what the lesson is about, in the words of a tip."""
@@ -196,6 +198,16 @@ def _links(checker: _Checker, meta: dict) -> list[dict]:
     return [{"title": str(v["title"]), "url": str(v["url"])} for v in value]
 
 
+def _situations(checker: _Checker, meta: dict) -> list[str]:
+    items = [" ".join(s.split()) for s in checker.strings(meta, "situations")]
+    if len(items) > MAX_SITUATIONS:
+        checker.add("situations", f"has {len(items)} entries; at most {MAX_SITUATIONS} allowed")
+    for item in items:
+        if len(item) > MAX_SITUATION:
+            checker.add("situations", f"{item[:40]!r}... is {len(item)} characters; at most {MAX_SITUATION} allowed")
+    return items
+
+
 def _minutes(checker: _Checker, meta: dict) -> int:
     value = meta.get("minutes")
     if value is None:
@@ -251,6 +263,7 @@ def parse_lesson(path: Path) -> tuple[Lesson | None, list[Problem]]:
         review_by=_date(checker, meta),
         check=_check(checker, meta),
         links=_links(checker, meta),
+        situations=_situations(checker, meta),
     )
     return (lesson if not checker.problems else None), checker.problems
 

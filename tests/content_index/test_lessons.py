@@ -14,9 +14,11 @@ def test_valid_lesson_parses_every_field(content):
         roles=["data-analyst"], keywords=["lookup"], review_by="2027-01-31", owner="ops",
         check={"question": "Q?", "options": ["a", "b"], "answer": 1, "explanation": "b."},
         links=[{"title": "Docs", "url": "https://support.google.com/docs"}],
+        situations=["A price list lookup  returns the wrong row"],
     )
     lesson, problems = parse_lesson(path)
     assert problems == []
+    assert lesson.situations == ["A price list lookup returns the wrong row"]
     assert lesson.apps == ["docs.google.com"]
     assert lesson.url_patterns == ["/spreadsheets/*"]
     assert lesson.check["answer"] == 1
@@ -29,8 +31,9 @@ def test_every_problem_is_reported_with_file_line_and_field(content):
         "bad-one", summary="x" * 201, skils=["typo"], apps=["https://github.com/x"],
         url_patterns=["no-slash"], review_by="2027-02-30", level="guru", minutes=99,
         check={"question": "Q", "options": ["only"], "answer": 0, "explanation": "e"},
+        situations=["y" * 201],
     )
-    content.write("bad-two", "word " * 401, title=None)
+    content.write("bad-two", "word " * 401, title=None, situations=[f"moment {i}" for i in range(9)])
     content.write("dup-a", id="same-id")
     content.write("dup-b", id="same-id")
     with pytest.raises(ValidationError) as caught:
@@ -45,8 +48,10 @@ def test_every_problem_is_reported_with_file_line_and_field(content):
         ("bad-one.md", "level", "not one of"),
         ("bad-one.md", "minutes", "1 to 15"),
         ("bad-one.md", "check", "at least two"),
+        ("bad-one.md", "situations", "201 characters"),
         ("bad-two.md", "title", "is required"),
         ("bad-two.md", "body", "401 words"),
+        ("bad-two.md", "situations", "9 entries"),
         ("dup-b.md", "id", "duplicate id 'same-id'"),
     ]
     for file, field, message in expected:

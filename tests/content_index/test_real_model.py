@@ -35,3 +35,24 @@ def test_natural_queries_find_the_right_starter_lesson_first(starter_store, real
     index = LessonIndex(starter_store.current_dir())
     best = index.dense(real_embedder.embed([query])[0], 3)
     assert index.lessons[best[0].row]["id"] == expected, [index.lessons[h.row]["id"] for h in best]
+
+
+def test_a_situation_names_a_need_the_page_only_implies(starter_store, real_embedder):
+    """Nothing on this page says "form" or "workflow"; the lesson's situations describe the moment."""
+    from dataclasses import replace
+
+    from companion.context import PageContext
+    from companion.ranking import Ranker, RankingConfig
+
+    page = PageContext(
+        url="https://acme.slack.com/archives/C0ACCESS", title="access-requests (Channel) - Acme - Slack",
+        text="Acme Home DMs Activity # access-requests 120 members Rui can I get access to the billing dashboard? "
+             "Mo which dashboard and who approves it? Ana need a login for the new contractor Mo name, team, "
+             "start date? Every single request is missing the same details and I spend my mornings chasing "
+             "them. Message #access-requests",
+    )
+    index = LessonIndex(starter_store.current_dir())
+    shipped = Ranker(real_embedder).rank(index, page)
+    assert shipped and shipped[0].lesson_id == "slack-workflow-builder-basics", [t.lesson_id for t in shipped]
+    without = Ranker(real_embedder, replace(RankingConfig(), situation_offset=1.0)).rank(index, page)
+    assert "slack-workflow-builder-basics" not in [t.lesson_id for t in without[:1]]
