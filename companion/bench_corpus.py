@@ -108,6 +108,15 @@ CLOSINGS = (
     "Try it now: {action} one {obj} today and note how long it took.",
     "Try it now with a low-risk {obj} before you use it on shared work.",
 )
+SITUATIONS = (
+    "{person} asked you to {action} the {obj} before the review and you are not sure where to start",
+    "Typing 'how do I {action} this {obj} again?' into the team chat for the third time this month",
+    "The {obj} you open every morning in the {menu} view is out of date and nobody owns it",
+    "You are about to {action} a {obj} by hand, one at a time, while {person} waits for the result",
+    "A teammate says the {obj} looks different since you changed it and wants to know what happened",
+    "Scrolling through the {menu} list looking for the {obj} {person} mentioned in yesterday's call",
+    "Copying details from the {other} into the {obj} because the two never stay in sync",
+)
 LEVELS = ("beginner", "intermediate", "advanced")
 FILLER = ("Sign in", "Help", "Feedback", "Privacy", "Terms", "Keyboard shortcuts", "Notifications",
           "What's new", "Settings", "Search", "Recent", "Starred", "Share", "Copy link", "Last edited by Dana",
@@ -116,11 +125,12 @@ PEOPLE = ("Dana", "Ravi", "Mei", "Jonas", "Aisha", "Tom", "Lucía", "Kwame")
 
 
 def _fill(template: str, rng: random.Random, app: App, obj: str, action: str) -> str:
-    return template.format(obj=obj, action=action, menu=rng.choice(app.chrome), other=rng.choice(app.objects))
+    return template.format(obj=obj, action=action, menu=rng.choice(app.chrome), other=rng.choice(app.objects),
+                           person=rng.choice(PEOPLE))
 
 
 def lesson_file(index: int, rng: random.Random) -> tuple[str, str]:
-    """One lesson (id, file text) of about 120 words for a random app, object and action."""
+    """One lesson (id, file text) of about 120 words and 5 situations for a random app, object and action."""
     app = APPS[index % len(APPS)]
     obj, action = rng.choice(app.objects), rng.choice(app.actions)
     lesson_id = f"bench-{index:07d}"
@@ -138,6 +148,7 @@ def lesson_file(index: int, rng: random.Random) -> tuple[str, str]:
         "skills": [app.name.lower().replace(" ", "-")],
         "apps": [app.host],
         "keywords": [obj, action, app.name],
+        "situations": [_fill(template, rng, app, obj, action) for template in rng.sample(SITUATIONS, 5)],
         "level": LEVELS[index % 3],
         "minutes": 2 + index % 4,
     }

@@ -22,8 +22,8 @@ class RankingConfig:
     candidates: int = 30
     head_weight: float = 0.5         # lesson side: weight of title + summary against the whole lesson
     chunk_weight: float = 0.7        # page side: w * best passage + (1 - w) * whole page
-    situation_chunk_weight: float = 0.5  # the same for a lesson's nearest situation (author-written moments)
-    situation_offset: float = 0.09   # a situation match counts this much less than a match with the lesson
+    situation_chunk_weight: float = 0.5  # the same for a lesson's situations (author-written moments it fits)
+    situation_offset: float = 0.03   # a situation match counts this much less than a match with the lesson
     menu_penalty: float = 0.5        # taken off a passage's similarity in proportion to how un-sentence-like it is
     lexical_weight: float = 0.03     # bonus for the best BM25 match, relative to the query's top hit
     focus_lexical_weight: float = 1.0  # the selection / focused field's own BM25 hits, relative to the page's
@@ -123,7 +123,7 @@ class Ranker:
 
         A passage of page text that reads like menu labels rather than a sentence counts for less
         (the selection or focused field is a ``fixed`` passage and keeps its full weight). A lesson
-        with situations scores the better of its own match and its nearest situation's.
+        with situations scores the better of its own match and its situations' match.
         """
         cfg = self.config
         rows = index.candidates(vectors, cfg.candidates)

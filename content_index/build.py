@@ -102,6 +102,7 @@ def _lesson_row(row: int, lesson: Lesson) -> dict:
         "url_patterns": json.dumps(lesson.url_patterns),
         "keywords": json.dumps(lesson.keywords),
         "keyword_text": " ".join(lesson.keywords),
+        "situations": json.dumps(lesson.situations),
         "level": lesson.level,
         "minutes": lesson.minutes,
         "owner": lesson.owner,
@@ -112,6 +113,15 @@ def _lesson_row(row: int, lesson: Lesson) -> dict:
     }
 
 
+def situation_vectors(cache: EmbeddingCache, embedder: Embedder, lessons: list[Lesson]) -> np.ndarray:
+    """One vector per lesson for its situations as one text; a zero row for a lesson without situations."""
+    rows = [row for row, lesson in enumerate(lessons) if lesson.situations]
+    vectors = np.zeros((len(lessons), embedder.dim), dtype=np.float32)
+    if rows:
+        vectors[rows], _ = cache.embed(embedder, [lessons[row].situation_text() for row in rows])
+    return vectors
+
+
 def write_json_atomic(path: Path, data: dict) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data, indent=2))
@@ -120,9 +130,8 @@ def write_json_atomic(path: Path, data: dict) -> None:
 
 def write_version(directory: Path, content: Content, vectors: np.ndarray, heads: np.ndarray,
                   situations: np.ndarray, manifest: dict) -> None:
-    """Write lessons.db (metadata + FTS5 + situations), vectors.faiss (whole lessons), heads.faiss
-    (title + summary), situations.faiss (one vector per situation, in lesson order) and manifest.json
-    into ``directory``."""
+    """Write lessons.db (metadata + FTS5), vectors.faiss (whole lessons), heads.faiss (title + summary),
+    situations.faiss (the situations; zeros for a lesson without) and manifest.json into ``directory``."""
     conn = sqlite3.connect(directory / "lessons.db")
     conn.execute("PRAGMA journal_mode=OFF")  # a fresh staging file, published by rename: no journal and
     conn.execute("PRAGMA synchronous=OFF")   # no fsync per batch, one fsync of the finished file below
@@ -142,11 +151,6 @@ def write_version(directory: Path, content: Content, vectors: np.ndarray, heads:
     )
     if not content.roles:
         db["roles"].create({"id": str, "title": str, "description": str, "skills": str}, pk="id", if_not_exists=True)
-    db["situations"].create({"id": int, "lesson_row": int, "text": str}, pk="id")
-    db["situations"].insert_all(
-        ({"lesson_row": row, "text": text} for row, lesson in enumerate(content.lessons) for text in lesson.situations),
-        batch_size=1000,
-    )
     conn.close()
     with open(directory / "lessons.db", "rb+") as handle:
         os.fsync(handle.fileno())
@@ -214,7 +218,7 @@ def publish_content(
     try:
         vectors, embedded = cache.embed(embedder, [l.search_text() for l in content.lessons], progress=advance)
         heads, _ = cache.embed(embedder, [l.head_text() for l in content.lessons])
-        situations, _ = cache.embed(embedder, [text for l in content.lessons for text in l.situations])
+        situations = situation_vectors(cache, embedder, content.lessons)
     finally:
         cache.close()
     staging = store.staging_dir(version)

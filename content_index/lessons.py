@@ -71,6 +71,10 @@ class Lesson:
         """Title and summary: what the lesson is about, in the words of a tip."""
         return f"{self.title}. {self.summary}" if self.summary else self.title
 
+    def situation_text(self) -> str:
+        """The moments the lesson fits, as one passage."""
+        return " ".join(self.situations)
+
     def search_text(self) -> str:
         """The text that represents the lesson for embedding and lexical search."""
         parts = [f"{self.title}.", self.summary, " ".join(self.keywords), self.body]

@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 from .render import render_html
 
 KEEP_VERSIONS = 3
-LIST_FIELDS = ("skills", "roles", "apps", "url_patterns", "keywords", "links")
+LIST_FIELDS = ("skills", "roles", "apps", "url_patterns", "keywords", "links", "situations")
 FAISS_THREADS = min(2, os.cpu_count() or 1)  # HNSW searches a page's ~20 passages in parallel (1.8x at 200k)
 BLAS_THREADS = 1  # per-request products are small, and a spare BLAS thread spins while the model runs
 _search_thread = threading.local()
@@ -145,9 +145,8 @@ class LessonIndex:
         ).fetchall()
         self.lessons = [self._decode(dict(r)) for r in rows]
         self.row_of = {lesson["id"]: lesson["row"] for lesson in self.lessons}
-        owners = [r[0] for r in self._db().execute("SELECT lesson_row FROM situations ORDER BY id")]
-        self.situation_owner = np.asarray(owners, dtype=np.int64)  # lesson row of each situation vector
-        self.situation_start = np.searchsorted(self.situation_owner, np.arange(len(self.lessons) + 1))
+        self.has_situations = np.zeros(len(self.lessons), dtype=bool)
+        self.has_situations[[r[0] for r in self._db().execute("SELECT row FROM lessons WHERE situations != '[]'")]] = True
         self.roles = {
             r["id"]: {**dict(r), "skills": json.loads(r["skills"])}
             for r in self._db().execute("SELECT id, title, description, skills FROM roles")
@@ -175,26 +174,27 @@ class LessonIndex:
         """Rows among the ``k`` nearest of the queries, by whole lesson, by title + summary or by situation.
 
         An approximate (HNSW) index is searched per query. A flat index is scored exactly with one
-        matrix product, keeping the ``k`` vectors whose best query similarity is highest (the ranking weighs
+        matrix product, keeping the ``k`` rows whose best query similarity is highest (the ranking weighs
         a lesson mostly by its best passage; eval figures moved by <= 0.002); a fifth of the time
-        of a per-query search for a page's ~20 passages at 10k lessons.
+        of a per-query search for a page's ~20 passages at 10k lessons. A row no query resembles at all
+        (similarity <= 0, such as the zero situations vector of a lesson without any) is no candidate.
         """
         if not len(self):
             return []
         limit_search_threads()
         queries = np.ascontiguousarray(queries, dtype=np.float32)
+        k = min(k, len(self))
         rows: set[int] = set()
-        for vectors, matrix, owner in ((self.vectors, self.vector_matrix, None), (self.heads, self.head_matrix, None),
-                                       (self.situations, self.situation_matrix, self.situation_owner)):
-            n = min(k, vectors.ntotal)
-            if not n:
-                continue
+        searched = [(self.vectors, self.vector_matrix), (self.heads, self.head_matrix)]
+        if self.has_situations.any():
+            searched.append((self.situations, self.situation_matrix))
+        for vectors, matrix in searched:
             if isinstance(vectors, faiss.IndexHNSW):
-                _, found = vectors.search(queries, n)
-                found = found[found >= 0]
+                _, found = vectors.search(queries, k)
+                rows.update(int(r) for r in found.ravel() if r >= 0)
             else:
-                found = np.argpartition(-(queries @ matrix.T).max(axis=0), n - 1)[:n]
-            rows.update(int(r) for r in (found if owner is None else owner[found]))
+                best = (queries @ matrix.T).max(axis=0)
+                rows.update(int(r) for r in np.argpartition(-best, k - 1)[:k] if best[r] > 0)
         return sorted(rows)
 
     def similarities(self, queries: np.ndarray, rows: list[int], head_weight: float = 0.5) -> np.ndarray:
@@ -205,17 +205,11 @@ class LessonIndex:
         return (1 - head_weight) * whole + head_weight * head
 
     def situation_similarities(self, queries: np.ndarray, rows: list[int]) -> np.ndarray:
-        """Cosine of each query with each lesson row's nearest situation; NaN for lessons without any."""
+        """Cosine of each query with each lesson row's situations; NaN for lessons without any."""
         ids = np.asarray(rows, dtype=np.int64)
-        starts, ends = self.situation_start[ids], self.situation_start[ids + 1]
-        result = np.full((len(queries), len(ids)), np.nan, dtype=np.float32)
-        has = ends > starts
-        if has.any():
-            vectors = np.concatenate([np.arange(a, b) for a, b in zip(starts[has], ends[has])])
-            sims = queries @ self.situation_matrix[vectors].T
-            offsets = np.concatenate([[0], np.cumsum((ends - starts)[has])[:-1]])
-            result[:, has] = np.maximum.reduceat(sims, offsets, axis=1)
-        return result
+        sims = queries @ self.situation_matrix[ids].T
+        sims[:, ~self.has_situations[ids]] = np.nan
+        return sims
 
     def dense(self, query: np.ndarray, k: int) -> list[Hit]:
         """The ``k`` lessons most similar to one normalised query vector."""

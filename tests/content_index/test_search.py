@@ -45,24 +45,23 @@ def test_flat_candidates_are_the_rows_nearest_to_their_best_matching_query(tmp_p
     assert len(found) <= 2 * k
 
 
-def test_a_lesson_is_found_and_scored_by_its_nearest_situation(tmp_path, store, fake_embedder):
+def test_a_lesson_is_found_and_scored_by_its_situations(tmp_path, store, fake_embedder):
     from tests.conftest import ContentFolder
 
     folder = ContentFolder(tmp_path / "situations")
-    folder.write("schedule-send", title="Schedule an email", summary="Pick a delivery time.",
-                 situations=["late at night replying to a client", "client in another time zone asleep now"])
+    moments = ["late at night replying to a client", "client in another time zone asleep now"]
+    folder.write("schedule-send", title="Schedule an email", summary="Pick a delivery time.", situations=moments)
     folder.write("plain", title="Plain lesson", summary="No situations here.")
     for i in range(30):
         folder.write(f"filler-{i}", title=f"Filler {i}", summary=f"Unrelated topic {i}.")
     build_index(folder.root, store, fake_embedder)
     index = LessonIndex(store.current_dir())
-    moment = fake_embedder.embed(["client in another time zone asleep now"])
-    rows = [index.row_of["schedule-send"], index.row_of["plain"]]
-    sims = index.situation_similarities(moment, rows)
-    situations = fake_embedder.embed(["late at night replying to a client", "client in another time zone asleep now"])
-    assert sims[0, 0] == pytest.approx(float((moment @ situations.T).max()), abs=1e-5)
+    query = fake_embedder.embed([" ".join(moments)])
+    sims = index.situation_similarities(query, [index.row_of["schedule-send"], index.row_of["plain"]])
+    assert sims[0, 0] == pytest.approx(1.0, abs=1e-5)
     assert np.isnan(sims[0, 1])
-    assert index.row_of["schedule-send"] in index.candidates(moment, 1)
+    assert index.row_of["schedule-send"] in index.candidates(query, 1)
+    assert index.detail("schedule-send")["situations"] == moments
 
 
 def test_an_approximate_index_is_searched_per_query(tmp_path, store, fake_embedder):
