@@ -34,11 +34,19 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def limit_malloc_arenas(arenas: int = 2) -> None:
-    """Cap glibc's per-thread malloc arenas before the server's threads start: with 8 request threads
-    and 2 inference threads, each growing its own arena, freed memory was not reused (RSS creep)."""
+def tune_malloc(arenas: int = 2, mmap_threshold: int = 1 << 20) -> None:
+    """glibc malloc settings for a long-running server, set before its threads start.
+
+    At most ``arenas`` arenas: with 8 request threads and 2 inference threads each growing its own
+    arena, freed memory was not reused (RSS creep). Blocks of 1 MB and more are always mmapped, so
+    freeing them returns them to the system: glibc otherwise raises its mmap threshold after the first
+    such free and keeps later vector matrices on the heap (peak RSS at 10k lessons over three
+    in-process rebuilds: 441 -> 389 MB).
+    """
     try:
-        ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # M_ARENA_MAX
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-8, arenas)  # M_ARENA_MAX
+        libc.mallopt(-3, mmap_threshold)  # M_MMAP_THRESHOLD
     except (OSError, AttributeError):
         pass  # not glibc
 
@@ -85,7 +93,7 @@ def serve(host, port, content, data, model, no_watch, allow_non_loopback, firefo
     if not is_loopback(host) and not allow_non_loopback:
         raise click.ClickException(f"refusing to listen on {host}: Inflow serves this machine only "
                                    "(use --allow-non-loopback to override)")
-    limit_malloc_arenas()
+    tune_malloc()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     folder = content_dir(content)
     paths = Paths(data_dir(data))

@@ -128,10 +128,24 @@ def write_json_atomic(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def write_version(directory: Path, content: Content, vectors: np.ndarray, heads: np.ndarray,
-                  situations: np.ndarray, manifest: dict) -> None:
-    """Write lessons.db (metadata + FTS5), vectors.faiss (whole lessons), heads.faiss (title + summary),
-    situations.faiss (the situations; zeros for a lesson without) and manifest.json into ``directory``."""
+def write_vector_indexes(directory: Path, cache: EmbeddingCache, embedder: Embedder, lessons: list[Lesson],
+                         progress: Callable[[int], None] | None = None) -> int:
+    """Embed (cache first) and write vectors.faiss (whole lessons), heads.faiss (title + summary) and
+    situations.faiss (zeros for a lesson without) into ``directory``, one matrix in memory at a time
+    (a rebuild runs inside the serving companion, beside the index it serves); return how many
+    whole-lesson texts were newly embedded."""
+    whole, embedded = cache.embed(embedder, [l.search_text() for l in lessons], progress=progress)
+    faiss.write_index(make_vector_index(whole), str(directory / "vectors.faiss"))
+    del whole
+    heads = cache.embed(embedder, [l.head_text() for l in lessons])[0]
+    faiss.write_index(make_vector_index(heads), str(directory / "heads.faiss"))
+    del heads
+    faiss.write_index(make_vector_index(situation_vectors(cache, embedder, lessons)), str(directory / "situations.faiss"))
+    return embedded
+
+
+def write_version(directory: Path, content: Content, manifest: dict) -> None:
+    """Write lessons.db (metadata + FTS5) and then manifest.json into ``directory``."""
     conn = sqlite3.connect(directory / "lessons.db")
     conn.execute("PRAGMA journal_mode=OFF")  # a fresh staging file, published by rename: no journal and
     conn.execute("PRAGMA synchronous=OFF")   # no fsync per batch, one fsync of the finished file below
@@ -154,9 +168,6 @@ def write_version(directory: Path, content: Content, vectors: np.ndarray, heads:
     conn.close()
     with open(directory / "lessons.db", "rb+") as handle:
         os.fsync(handle.fileno())
-    faiss.write_index(make_vector_index(vectors), str(directory / "vectors.faiss"))
-    faiss.write_index(make_vector_index(heads), str(directory / "heads.faiss"))
-    faiss.write_index(make_vector_index(situations), str(directory / "situations.faiss"))
     write_json_atomic(directory / "manifest.json", manifest)
 
 
@@ -214,16 +225,14 @@ def publish_content(
         if progress:
             progress(done, total)
 
-    cache = EmbeddingCache(store.cache_path)
-    try:
-        vectors, embedded = cache.embed(embedder, [l.search_text() for l in content.lessons], progress=advance)
-        heads, _ = cache.embed(embedder, [l.head_text() for l in content.lessons])
-        situations = situation_vectors(cache, embedder, content.lessons)
-    finally:
-        cache.close()
     staging = store.staging_dir(version)
     try:
-        write_version(staging, content, vectors, heads, situations, {
+        cache = EmbeddingCache(store.cache_path)
+        try:
+            embedded = write_vector_indexes(staging, cache, embedder, content.lessons, progress=advance)
+        finally:
+            cache.close()
+        write_version(staging, content, {
             "version": version,
             "model": embedder.model_id,
             "dim": embedder.dim,
