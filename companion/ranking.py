@@ -20,7 +20,6 @@ class RankingConfig:
     """Weights and limits; the defaults are tuned with ``inflow eval`` (see docs/relevance.md)."""
 
     candidates: int = 30
-    head_weight: float = 0.5         # lesson side: weight of title + summary against the whole lesson
     chunk_weight: float = 0.7        # page side: w * best passage + (1 - w) * whole page
     situation_chunk_weight: float = 0.5  # the same for a lesson's situations (author-written moments it fits)
     situation_offset: float = 0.03   # a situation match counts this much less than a match with the lesson
@@ -135,7 +134,7 @@ class Ranker:
             best_chunk = (sims[: len(chunks)] - penalty).max(axis=0) if chunks else sims[-1]
             return weight * best_chunk + (1 - weight) * sims[-1]
 
-        dense = blend(index.similarities(vectors, rows, cfg.head_weight), cfg.chunk_weight)
+        dense = blend(index.similarities(vectors, rows), cfg.chunk_weight)
         situations = index.situation_similarities(vectors, rows)
         has = ~np.isnan(situations[0])
         if has.any():

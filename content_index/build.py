@@ -23,10 +23,11 @@ from .lessons import Content, Lesson, content_paths, load_content
 from .render import render_html  # noqa: F401 (part of this module's interface)
 from .store import IndexStore
 
-# Exact search up to here: a /tips request searches ~13 query vectors in two indexes, 2.7 ms per index
+# Exact search up to here: a /tips request searches ~20 query vectors in each index, 2.7 ms per index
 # at 10k lessons but 70 ms at 100k; HNSW answers the same in ~1-2 ms up to 1M (docs/benchmarks.md).
 APPROXIMATE_ABOVE = 20_000
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 256  # recall sweep: docs/benchmarks.md
+INDEX_FORMAT = 3  # part of every content fingerprint: a version written in another layout is rebuilt
 
 
 @dataclass
@@ -43,7 +44,7 @@ class BuildResult:
 
 
 def content_hash(content: Content, model_id: str) -> str:
-    digest = hashlib.sha256(model_id.encode())
+    digest = hashlib.sha256(f"{model_id}\0{INDEX_FORMAT}".encode())
     for lesson in sorted(content.lessons, key=lambda l: l.id):
         digest.update(json.dumps(lesson.__dict__ | {"path": ""}, sort_keys=True, default=str).encode())
     for role in sorted(content.roles, key=lambda r: r.id):
@@ -64,7 +65,7 @@ def folder_signature(folder: Path, model_id: str, racy_seconds: float = 2.0) -> 
     if not folder.is_dir():
         return None
     lesson_paths, role_paths = content_paths(folder)
-    digest = hashlib.sha256(f"{model_id}\0{folder.resolve()}".encode())
+    digest = hashlib.sha256(f"{model_id}\0{INDEX_FORMAT}\0{folder.resolve()}".encode())
     newest = 0
     for path in lesson_paths + role_paths:
         stat = path.stat()
@@ -130,16 +131,19 @@ def write_json_atomic(path: Path, data: dict) -> None:
 
 def write_vector_indexes(directory: Path, cache: EmbeddingCache, embedder: Embedder, lessons: list[Lesson],
                          progress: Callable[[int], None] | None = None) -> int:
-    """Embed (cache first) and write vectors.faiss (whole lessons), heads.faiss (title + summary) and
-    situations.faiss (zeros for a lesson without) into ``directory``, one matrix in memory at a time
-    (a rebuild runs inside the serving companion, beside the index it serves); return how many
-    whole-lesson texts were newly embedded."""
-    whole, embedded = cache.embed(embedder, [l.search_text() for l in lessons], progress=progress)
-    faiss.write_index(make_vector_index(whole), str(directory / "vectors.faiss"))
-    del whole
-    heads = cache.embed(embedder, [l.head_text() for l in lessons])[0]
-    faiss.write_index(make_vector_index(heads), str(directory / "heads.faiss"))
-    del heads
+    """Embed (cache first) and write vectors.faiss and situations.faiss into ``directory``; return how
+    many whole-lesson texts were newly embedded.
+
+    A lesson's vector is the mean of its whole text's and its title + summary's embeddings, so its
+    inner product with a query is the mean of the two similarities (the head lifts clean-question
+    nDCG from 0.946 to 0.964, docs/relevance.md). Its situations vector is zeros if it has none. At
+    most two matrices are in memory at once: a rebuild runs inside the serving companion.
+    """
+    vectors, embedded = cache.embed(embedder, [l.search_text() for l in lessons], progress=progress)
+    vectors += cache.embed(embedder, [l.head_text() for l in lessons])[0]
+    vectors *= 0.5
+    faiss.write_index(make_vector_index(vectors), str(directory / "vectors.faiss"))
+    del vectors
     faiss.write_index(make_vector_index(situation_vectors(cache, embedder, lessons)), str(directory / "situations.faiss"))
     return embedded
 

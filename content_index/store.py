@@ -134,8 +134,7 @@ class LessonIndex:
         self.version = self.manifest["version"]
         self.model_id = self.manifest["model"]
         self.vectors = faiss.read_index(str(self.directory / "vectors.faiss"))
-        self.heads = faiss.read_index(str(self.directory / "heads.faiss"))
-        self.vector_matrix, self.head_matrix = stored_vectors(self.vectors), stored_vectors(self.heads)
+        self.vector_matrix = stored_vectors(self.vectors)
         self.situations = faiss.read_index(str(self.directory / "situations.faiss"))
         self.situation_matrix = stored_vectors(self.situations)
         self._local = threading.local()
@@ -171,7 +170,7 @@ class LessonIndex:
         return row
 
     def candidates(self, queries: np.ndarray, k: int) -> list[int]:
-        """Rows among the ``k`` nearest of the queries, by whole lesson, by title + summary or by situation.
+        """Rows among the ``k`` nearest of the queries, by lesson vector or by situations vector.
 
         An approximate (HNSW) index is searched per query. A flat index is scored exactly with one
         matrix product, keeping the ``k`` rows whose best query similarity is highest (the ranking weighs
@@ -185,7 +184,7 @@ class LessonIndex:
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         k = min(k, len(self))
         rows: set[int] = set()
-        searched = [(self.vectors, self.vector_matrix), (self.heads, self.head_matrix)]
+        searched = [(self.vectors, self.vector_matrix)]
         if self.has_situations.any():
             searched.append((self.situations, self.situation_matrix))
         for vectors, matrix in searched:
@@ -197,12 +196,10 @@ class LessonIndex:
                 rows.update(int(r) for r in np.argpartition(-best, k - 1)[:k] if best[r] > 0)
         return sorted(rows)
 
-    def similarities(self, queries: np.ndarray, rows: list[int], head_weight: float = 0.5) -> np.ndarray:
-        """Cosine of each query with each lesson row: a blend of whole-lesson and title + summary vectors."""
-        ids = np.asarray(rows, dtype=np.int64)
-        whole = queries @ self.vector_matrix[ids].T
-        head = queries @ self.head_matrix[ids].T
-        return (1 - head_weight) * whole + head_weight * head
+    def similarities(self, queries: np.ndarray, rows: list[int]) -> np.ndarray:
+        """Similarity of each query with each lesson row: the mean of its cosines with the whole lesson
+        and with its title + summary."""
+        return queries @ self.vector_matrix[np.asarray(rows, dtype=np.int64)].T
 
     def situation_similarities(self, queries: np.ndarray, rows: list[int]) -> np.ndarray:
         """Cosine of each query with each lesson row's situations; NaN for lessons without any."""
