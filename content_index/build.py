@@ -134,14 +134,14 @@ def write_vector_indexes(directory: Path, cache: EmbeddingCache, embedder: Embed
     """Embed (cache first) and write vectors.faiss and situations.faiss into ``directory``; return how
     many whole-lesson texts were newly embedded.
 
-    A lesson's vector is the mean of its whole text's and its title + summary's embeddings, so its
-    inner product with a query is the mean of the two similarities (the head lifts clean-question
-    nDCG from 0.946 to 0.964, docs/relevance.md). Its situations vector is zeros if it has none. At
-    most two matrices are in memory at once: a rebuild runs inside the serving companion.
+    A lesson's vector is the normalised mean of its whole text's and its title + summary's embeddings
+    (the head lifts clean-question nDCG from 0.946 to 0.964, docs/relevance.md). Its situations vector
+    is zeros if it has none. At most two matrices are in memory at once: a rebuild runs inside the
+    serving companion.
     """
     vectors, embedded = cache.embed(embedder, [l.search_text() for l in lessons], progress=progress)
     vectors += cache.embed(embedder, [l.head_text() for l in lessons])[0]
-    vectors *= 0.5
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     faiss.write_index(make_vector_index(vectors), str(directory / "vectors.faiss"))
     del vectors
     faiss.write_index(make_vector_index(situation_vectors(cache, embedder, lessons)), str(directory / "situations.faiss"))

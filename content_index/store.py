@@ -197,8 +197,7 @@ class LessonIndex:
         return sorted(rows)
 
     def similarities(self, queries: np.ndarray, rows: list[int]) -> np.ndarray:
-        """Similarity of each query with each lesson row: the mean of its cosines with the whole lesson
-        and with its title + summary."""
+        """Cosine of each query with each lesson row (the direction between whole lesson and title + summary)."""
         return queries @ self.vector_matrix[np.asarray(rows, dtype=np.int64)].T
 
     def situation_similarities(self, queries: np.ndarray, rows: list[int]) -> np.ndarray:

@@ -40,13 +40,14 @@ def test_flat_candidates_are_the_rows_nearest_to_their_best_matching_query(tmp_p
     assert len(found) == k and min(best[r] for r in found) == kth
 
 
-def test_a_lesson_vector_is_the_mean_of_its_whole_text_and_head(tmp_path, store, fake_embedder):
+def test_a_lesson_vector_is_the_direction_between_its_whole_text_and_head(tmp_path, store, fake_embedder):
     from content_index.lessons import load_content
 
     index = lesson_index(tmp_path, store, fake_embedder, count=3)
     lesson = load_content(tmp_path / "many").lessons[1]
     whole, head = fake_embedder.embed([lesson.search_text(), lesson.head_text()])
-    assert np.allclose(index.vector_matrix[index.row_of[lesson.id]], (whole + head) / 2, atol=1e-6)
+    assert np.allclose(index.vector_matrix[index.row_of[lesson.id]], (whole + head) / np.linalg.norm(whole + head),
+                       atol=1e-6)
 
 
 def test_a_lesson_is_found_and_scored_by_its_situations(tmp_path, store, fake_embedder):

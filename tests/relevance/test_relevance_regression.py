@@ -31,15 +31,15 @@ def cache(tmp_path_factory):
 def test_labelled_page_set(shipped, cache):
     metrics = evaluate(REPO / "eval" / "pages", shipped, lessons=STARTER_CONTENT, cache=cache)
     assert metrics["queries"] >= 200 and metrics["negatives"] >= 50
-    assert metrics["p@1"] >= 0.64
-    assert metrics["ndcg@10"] >= 0.73
-    assert metrics["no_tip_rate"] >= 0.78
+    assert metrics["p@1"] >= 0.62
+    assert metrics["ndcg@10"] >= 0.71
+    assert metrics["no_tip_rate"] >= 0.83
 
 
 @pytest.mark.skipif(not STACKFAQ.is_dir(), reason="shared/eval/stackfaq-dev is not beside the clone")
 def test_stackfaq_clean_questions(shipped, cache):
     metrics = evaluate(STACKFAQ, shipped, cache=cache)
-    assert metrics["ndcg@10"] >= 0.955
+    assert metrics["ndcg@10"] >= 0.96
     assert metrics["no_tip_rate"] >= 0.99
 
 
