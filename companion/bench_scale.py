@@ -6,9 +6,9 @@ are new points near them — each a real vector moved a random 0–30 % towards 
 Gaussian noise (cosine to its parent ≈ 0.9), L2-normalised. Queries are real: the passages that
 ``/tips`` embeds for the 250-word benchmark pages. The reported figures are search time per ``/tips``
 request and index (the ranker searches the lesson index and, when lessons have situations, the
-situations index, each with all of a request's query vectors, k=30), recall@10 of HNSW against exact search, and a modelled
-``/tips`` latency: the measured HTTP figure at the sample size with its exact candidate search (every
-index, timed here) replaced by one HNSW search per index at the large size.
+situations index, each with all of a request's query vectors, k=30), recall@10 of HNSW against exact
+search, and a modelled ``/tips`` latency: the measured HTTP figure at the sample size with its exact
+candidate search (every index, timed here) replaced by one HNSW search per index at the large size.
 """
 
 from __future__ import annotations

@@ -135,11 +135,10 @@ class Ranker:
             return weight * best_chunk + (1 - weight) * sims[-1]
 
         dense = blend(index.similarities(vectors, rows), cfg.chunk_weight)
-        situations = index.situation_similarities(vectors, rows)
-        has = ~np.isnan(situations[0])
+        has = index.has_situations[rows]
         if has.any():
-            fit = blend(situations[:, has], cfg.situation_chunk_weight) - cfg.situation_offset
-            dense[has] = np.maximum(dense[has], fit)
+            situations = index.situation_similarities(vectors, np.asarray(rows)[has])
+            dense[has] = np.maximum(dense[has], blend(situations, cfg.situation_chunk_weight) - cfg.situation_offset)
         return {row: float(score) for row, score in zip(rows, dense)}
 
     def _catalog(self, index: LessonIndex) -> AppCatalog:
