@@ -39,6 +39,7 @@ def bundled_adapter_path() -> Path:
 
 
 def adapter_fingerprint(adapter: Path) -> str:
+    """A short hash of the adapter's files: part of the model id, so a retrained adapter re-embeds."""
     digest = hashlib.sha256()
     for path in sorted(p for p in Path(adapter).iterdir() if p.is_file()):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())

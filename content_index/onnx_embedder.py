@@ -3,7 +3,8 @@
 The export (``export_onnx``) runs the model's transformer through ``torch.onnx.export`` and
 dynamic-quantises its weights to int8; mean pooling and L2 normalisation are done here in numpy, so
 vectors match sentence-transformers' (measured in docs/benchmarks.md). Exported files live in a cache
-folder keyed by a fingerprint of the model folder (and of the page adapter folded into it), so every later start only loads them (~0.2 s).
+folder keyed by a fingerprint of the model folder (and of the page adapter folded into it), so every
+later start only loads them (~0.2 s).
 """
 
 from __future__ import annotations
