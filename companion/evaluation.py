@@ -42,6 +42,13 @@ def corpus_as_content(path: Path) -> Content:
     return Content(lessons, [])
 
 
+def page_context(record: dict) -> PageContext:
+    """The page a BEIR query record describes: its text, and title, URL, headings, selection from metadata."""
+    meta = record.get("metadata") or {}
+    return PageContext(url=meta.get("url", ""), title=meta.get("title", ""), text=record.get("text", ""),
+                       headings=meta.get("headings", []), selection=meta.get("selection", ""))
+
+
 def load_queries(dataset: Path) -> list[Query]:
     relevant: dict[str, dict[str, int]] = {}
     with (dataset / "qrels" / "test.tsv").open(encoding="utf-8") as handle:
@@ -50,10 +57,7 @@ def load_queries(dataset: Path) -> list[Query]:
                 relevant.setdefault(row["query-id"], {})[row["corpus-id"]] = int(row["score"])
     queries = []
     for q in read_jsonl(dataset / "queries.jsonl"):
-        meta = q.get("metadata") or {}
-        ctx = PageContext(url=meta.get("url", ""), title=meta.get("title", ""), text=q.get("text", ""),
-                          headings=meta.get("headings", []), selection=meta.get("selection", ""))
-        queries.append(Query(q["_id"], ctx, relevant.get(q["_id"], {})))
+        queries.append(Query(q["_id"], page_context(q), relevant.get(q["_id"], {})))
     return queries
 
 

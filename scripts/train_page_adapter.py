@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from companion.context import PageContext, full_query, prose_score, query_chunks  # noqa: E402
-from companion.evaluation import Query, build_eval_index, read_jsonl  # noqa: E402
+from companion.evaluation import Query, build_eval_index, page_context, read_jsonl  # noqa: E402
 from companion.ranking import Ranker, RankingConfig  # noqa: E402
 from content_index.embedder import DEFAULT_MODEL, bundled_adapter_path, bundled_model_path  # noqa: E402
 from content_index.store import LessonIndex  # noqa: E402
@@ -42,9 +42,8 @@ def load_pages(folder: Path) -> list[Query]:
     pages = []
     for path in sorted(Path(folder).glob("*.jsonl")):
         for record in read_jsonl(path):
-            meta = record["metadata"]
-            ctx = PageContext(url=meta.get("url", ""), title=meta.get("title", ""), text=record["text"])
-            pages.append(Query(record["_id"], ctx, {lesson: 2 if n == 0 else 1 for n, lesson in enumerate(meta["lessons"])}))
+            lessons = record["metadata"]["lessons"]
+            pages.append(Query(record["_id"], page_context(record), {l: 2 if n == 0 else 1 for n, l in enumerate(lessons)}))
     return pages
 
 
