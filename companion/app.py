@@ -10,6 +10,7 @@ from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from content_index.embedder import Embedder
+from content_index.reranker import Reranker
 from content_index.store import IndexStore
 
 from .config import DEFAULT_PORT, Paths
@@ -55,8 +56,9 @@ class Services:
     pair_limiter: RateLimiter
 
 
-def create_app(settings: Settings, embedder: Embedder) -> Flask:
-    """The companion app for one data folder (its index must have been built)."""
+def create_app(settings: Settings, embedder: Embedder, reranker: Reranker | None = None) -> Flask:
+    """The companion app for one data folder (its index must have been built); ``reranker`` reads the
+    first stage's best few lessons again with the page (``content_index.reranker``)."""
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY, JSON_SORT_KEYS=False)
     app.debug = False  # never debug mode, even with FLASK_DEBUG=1 in the environment
@@ -66,7 +68,7 @@ def create_app(settings: Settings, embedder: Embedder) -> Flask:
     app.extensions["inflow"] = Services(
         settings=settings,
         holder=IndexHolder(IndexStore(paths.index)),
-        ranker=Ranker(embedder, settings.ranking),
+        ranker=Ranker(embedder, settings.ranking, reranker),
         events=events,
         pairing=Pairing(paths.pairing),
         token=load_or_create_token(paths.token),

@@ -9,6 +9,7 @@ import click
 
 from content_index.embedder import load_embedder
 from content_index.lessons import ValidationError
+from content_index.reranker import load_reranker
 
 from .evaluation import evaluate
 from .index_commands import model_option, validation_failure
@@ -22,8 +23,9 @@ LABELS = (("ndcg@10", "nDCG@10"), ("mrr@10", "MRR@10"), ("p@1", "P@1"), ("recall
 @click.option("--content", "lessons", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Rank these lessons instead of the dataset's corpus.jsonl (for page sets labelled with lesson ids).")
 @model_option
+@click.option("--no-rerank", is_flag=True, help="Rank with the first stage alone (dense + lexical + rules, threshold).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def eval_command(dataset: Path, lessons: Path | None, model: str | None, as_json: bool) -> None:
+def eval_command(dataset: Path, lessons: Path | None, model: str | None, no_rerank: bool, as_json: bool) -> None:
     """Score the ranking on DATASET (BEIR layout: corpus.jsonl, queries.jsonl, qrels/test.tsv).
 
     A query's metadata may carry the page "title" and "url"; queries without a relevant document
@@ -34,7 +36,8 @@ def eval_command(dataset: Path, lessons: Path | None, model: str | None, as_json
     if lessons is None and not (dataset / "corpus.jsonl").is_file():
         raise click.ClickException(f"{dataset}: no corpus.jsonl; pass --content with the lesson folder")
     try:
-        metrics = evaluate(dataset, load_embedder(model), lessons)
+        metrics = evaluate(dataset, load_embedder(model), lessons,
+                           reranker=None if no_rerank else load_reranker(model))
     except ValidationError as error:
         raise validation_failure(error) from None
     if as_json:

@@ -12,6 +12,7 @@ from pathlib import Path
 from content_index.build import publish_content
 from content_index.embedder import Embedder
 from content_index.lessons import Content, Lesson, load_content
+from content_index.reranker import Reranker
 from content_index.store import IndexStore, LessonIndex
 
 from .context import PageContext
@@ -61,6 +62,17 @@ def load_queries(dataset: Path) -> list[Query]:
     return queries
 
 
+def load_labelled_pages(folder: Path) -> list[Query]:
+    """Training pages (``train/pages``): ``*.jsonl`` records like eval/pages queries, labelled in
+    ``metadata.lessons`` (the first is the lesson to show, any others would also do; none for a no-tip page)."""
+    pages = []
+    for path in sorted(Path(folder).glob("*.jsonl")):
+        for record in read_jsonl(path):
+            lessons = record["metadata"]["lessons"]
+            pages.append(Query(record["_id"], page_context(record), {l: 2 if n == 0 else 1 for n, l in enumerate(lessons)}))
+    return pages
+
+
 def dcg(grades: list[int]) -> float:
     return sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(grades))
 
@@ -101,9 +113,9 @@ def run_queries(index: LessonIndex, ranker: Ranker, queries: list[Query]) -> dic
 
 
 def evaluate(dataset: Path, embedder: Embedder, lessons: Path | None = None,
-             config: RankingConfig | None = None, cache: Path | None = None) -> dict:
+             config: RankingConfig | None = None, cache: Path | None = None, reranker: Reranker | None = None) -> dict:
     """Index, rank every query, and return the metrics object printed by ``inflow eval --json``."""
     queries = load_queries(dataset)
     with tempfile.TemporaryDirectory(prefix="inflow-eval-") as workdir:
         index = build_eval_index(dataset, lessons, embedder, Path(workdir), cache)
-        return score(queries, run_queries(index, Ranker(embedder, config), queries))
+        return score(queries, run_queries(index, Ranker(embedder, config, reranker), queries))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from content_index.embedder import Embedder
+from content_index.reranker import Reranker, lesson_text, page_text
 from content_index.store import LessonIndex
 
 from .context import PageContext, full_query, prose_score, query_chunks, salient_terms, words
@@ -34,6 +35,10 @@ class RankingConfig:
     threshold: float = 0.41          # no tip at all unless one lesson's relevance reaches this
     follower_margin: float = 0.10    # once one does, others within this margin below may join it
     max_tips: int = 3
+    # With the reranker (``content_index.reranker``) the decision is its fit instead of the threshold:
+    rerank_candidates: int = 4       # the first stage's best few are read again, page and lesson together
+    rerank_gate: float = 0.36        # ...when the first stage's best relevance reaches at least this
+    rerank_bar: float = -1.7         # and a tip needs a fit (log-odds against "no tip") of at least this
 
 
 @dataclass
@@ -59,9 +64,10 @@ class Learner:
 
 
 class Ranker:
-    def __init__(self, embedder: Embedder, config: RankingConfig | None = None):
+    def __init__(self, embedder: Embedder, config: RankingConfig | None = None, reranker: Reranker | None = None):
         self.embedder = embedder
         self.config = config or RankingConfig()
+        self.reranker = reranker
         self._app_catalog: AppCatalog | None = None
         self._vocabularies: dict[int, frozenset[str]] = {}
         self._cached_for = ""
@@ -106,9 +112,12 @@ class Ranker:
             best_confidence = max(best_confidence, confidence)
             bonus += self._skill_bonus(lesson, learner, why)
             scored.append((row, Tip(lesson["id"], lesson["title"], lesson["summary"], relevance + bonus, why)))
-        if best_confidence < cfg.threshold:
-            return []
         scored.sort(key=lambda pair: pair[1].score, reverse=True)
+        if self.reranker is not None:
+            if best_confidence < cfg.rerank_gate or not self._rerank(index, ctx, scored):
+                return []
+        elif best_confidence < cfg.threshold:
+            return []
         tips = []
         for row, tip in scored[:limit]:
             matched = [t for t in terms if t in self._vocabulary(index, row)][:3]
@@ -116,6 +125,27 @@ class Ranker:
                 tip.why.insert(0, "matches " + ", ".join(matched))
             tips.append(tip)
         return tips
+
+    def _rerank(self, index: LessonIndex, ctx: PageContext, scored: list[tuple[int, Tip]]) -> bool:
+        """Reorder ``scored`` (best first) by the reranker's fit, and say whether the best fit clears the bar.
+
+        The first stage's best few are read again with the page; their fit is the reranker's own
+        score plus its learnt weight on the first-stage relevance. Lessons after them are taken to fit
+        no better than the least fitting of the few, so the order stays consistent. Each tip's score
+        becomes the probability that it fits better than no tip at all.
+        """
+        cfg, reranker = self.config, self.reranker
+        head = scored[: cfg.rerank_candidates]
+        if not head:
+            return False
+        page = page_text(ctx.title, ctx.url, ctx.headings, ctx.selection, ctx.text)
+        own = reranker.score([lesson_text(index.lessons[row]) for row, _ in head], page)
+        weight, floor = reranker.first_stage_weight, float(own.min())
+        fits = [(own[i] if i < len(head) else floor) + weight * tip.score for i, (_, tip) in enumerate(scored)]
+        for (_, tip), fit in zip(scored, fits):
+            tip.score = float(1 / (1 + np.exp(-fit)))
+        scored.sort(key=lambda pair: pair[1].score, reverse=True)
+        return max(fits) >= cfg.rerank_bar
 
     def _dense_scores(self, index: LessonIndex, vectors: np.ndarray, chunks: list[tuple[str, bool]]) -> dict[int, float]:
         """Blend of each candidate's best-matching passage and its match with the whole page.

@@ -14,6 +14,7 @@ from content_index.build import build_index
 from content_index.embedder import load_embedder
 from content_index.lessons import ValidationError, load_content
 from content_index.query_cache import QueryCache
+from content_index.reranker import load_reranker
 from content_index.store import IndexStore
 from content_index.watcher import ContentWatcher
 
@@ -109,7 +110,7 @@ def serve(host, port, content, data, model, no_watch, allow_non_loopback, firefo
     settings = Settings(data_dir=paths.root, port=port, extra_origins=tuple(firefox_origin),
                         tips_per_hour=tips_per_hour, retention_days=retention_days, record_gaps=record_gaps,
                         requests_per_minute=requests_per_minute)
-    app = create_app(settings, QueryCache(embedder))
+    app = create_app(settings, QueryCache(embedder), load_reranker(model))
     holder = app.extensions["inflow"].holder
     watcher = None
     if not no_watch:

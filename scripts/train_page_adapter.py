@@ -28,23 +28,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from companion.context import PageContext, full_query, prose_score, query_chunks  # noqa: E402
-from companion.evaluation import Query, build_eval_index, page_context, read_jsonl  # noqa: E402
+from companion.evaluation import Query, build_eval_index, load_labelled_pages  # noqa: E402
 from companion.ranking import Ranker, RankingConfig  # noqa: E402
 from content_index.embedder import DEFAULT_MODEL, bundled_adapter_path, bundled_model_path  # noqa: E402
 from content_index.store import LessonIndex  # noqa: E402
 
 CONFIG = RankingConfig()
-
-
-def load_pages(folder: Path) -> list[Query]:
-    """Training pages: ``*.jsonl`` records like eval/pages queries, labelled in ``metadata.lessons``
-    (the first is the lesson to show, any others would also do; none for a no-tip page)."""
-    pages = []
-    for path in sorted(Path(folder).glob("*.jsonl")):
-        for record in read_jsonl(path):
-            lessons = record["metadata"]["lessons"]
-            pages.append(Query(record["_id"], page_context(record), {l: 2 if n == 0 else 1 for n, l in enumerate(lessons)}))
-    return pages
 
 
 class RuleTerms(Ranker):
@@ -151,7 +140,7 @@ def main(pages: Path, content: Path, out: Path, epochs: int, rank: int, learning
     plain = OnnxEmbedder(use_adapter=False)
     with tempfile.TemporaryDirectory() as work:
         index = build_eval_index(pages, content, plain, Path(work))
-        training = load_pages(pages)
+        training = load_labelled_pages(pages)
         rows = {lesson["id"]: row for row, lesson in enumerate(index.lessons)}
         labels = [[rows[lesson] for lesson in page.relevant] for page in training]
         terms = torch.from_numpy(rule_terms(index, plain, training))

@@ -10,6 +10,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
+from companion.evaluation import load_labelled_pages
 from tests.conftest import REPO, STARTER_CONTENT
 
 sys.path.insert(0, str(REPO / "scripts"))
@@ -27,7 +28,7 @@ def test_loss_rewards_the_labelled_lesson_and_a_quiet_no_tip_page():
 
 
 def test_training_pages_are_labelled_with_real_lessons():
-    pages = trainer.load_pages(REPO / "train" / "pages")
+    pages = load_labelled_pages(REPO / "train" / "pages")
     lessons = {path.stem for path in (STARTER_CONTENT / "lessons").glob("*.md")}
     assert len(pages) >= 500 and sum(not page.relevant for page in pages) >= 90
     assert all(set(page.relevant) <= lessons for page in pages)

@@ -24,39 +24,55 @@ def shipped():
 
 
 @pytest.fixture(scope="module")
+def reranker():
+    """The reranker the product serves with (``load_reranker()``)."""
+    from content_index.reranker import load_reranker
+
+    return load_reranker("onnx")
+
+
+@pytest.fixture(scope="module")
 def cache(tmp_path_factory):
     """One embedding cache for the module: the StackFAQ corpus is embedded once for both variants."""
     return tmp_path_factory.mktemp("eval") / "embeddings.db"
 
 
-def test_labelled_page_set(shipped, cache):
-    metrics = evaluate(REPO / "eval" / "pages", shipped, lessons=STARTER_CONTENT, cache=cache)
+def test_labelled_page_set(shipped, reranker, cache):
+    metrics = evaluate(REPO / "eval" / "pages", shipped, lessons=STARTER_CONTENT, cache=cache, reranker=reranker)
     assert metrics["queries"] >= 200 and metrics["negatives"] >= 50
+    assert metrics["p@1"] >= 0.73
+    assert metrics["ndcg@10"] >= 0.80
+    assert metrics["no_tip_rate"] >= 0.91
+
+
+def test_labelled_page_set_first_stage_alone(shipped, cache):
+    """Without the reranker (it could not load, or a model of one's own): the threshold decides."""
+    metrics = evaluate(REPO / "eval" / "pages", shipped, lessons=STARTER_CONTENT, cache=cache)
     assert metrics["p@1"] >= 0.66
     assert metrics["ndcg@10"] >= 0.74
     assert metrics["no_tip_rate"] >= 0.91
 
 
 @pytest.mark.skipif(not STACKFAQ.is_dir(), reason="shared/eval/stackfaq-dev is not beside the clone")
-def test_stackfaq_clean_questions(shipped, cache):
-    metrics = evaluate(STACKFAQ, shipped, cache=cache)
+def test_stackfaq_clean_questions(shipped, reranker, cache):
+    metrics = evaluate(STACKFAQ, shipped, cache=cache, reranker=reranker)
     assert metrics["ndcg@10"] >= 0.96
     assert metrics["no_tip_rate"] >= 0.99
 
 
 @pytest.mark.skipif(not STACKFAQ.is_dir(), reason="shared/eval/stackfaq-dev is not beside the clone")
 @pytest.mark.timeout(1800)
-def test_stackfaq_wrapped_in_page_context(shipped, cache, tmp_path):
+def test_stackfaq_wrapped_in_page_context(shipped, reranker, cache, tmp_path):
     import subprocess
     import sys
 
     wrapped = tmp_path / "wrapped"
     subprocess.run([sys.executable, str(REPO / "scripts" / "make_wrapped_eval.py"), "--src", str(STACKFAQ),
                     "--out", str(wrapped)], check=True, capture_output=True)
-    metrics = evaluate(wrapped, shipped, cache=cache)
+    metrics = evaluate(wrapped, shipped, cache=cache, reranker=reranker)
     assert metrics["ndcg@10"] >= 0.915
     assert metrics["p@1"] >= 0.90
-    assert metrics["no_tip_rate"] >= 0.93
+    assert metrics["no_tip_rate"] >= 0.90
 
 
 def test_eval_cli_on_a_tiny_dataset(tmp_path):

@@ -1,0 +1,82 @@
+"""The ranking's second stage: a reranker reorders the first stage's best few and decides on a tip."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from companion.context import PageContext
+from companion.ranking import Ranker, RankingConfig
+from content_index.build import build_index
+from content_index.reranker import lesson_text, page_text
+from content_index.store import IndexStore, LessonIndex
+
+PAGE = PageContext(url="https://sheets.example.com/d/1", title="Budget - Sheets",
+                   text="Summarise spending by team with pivot tables across the quarter.")
+
+
+class ScriptedReranker:
+    """Scores each lesson by the first word of its title, and remembers what it was asked."""
+
+    first_stage_weight = 20.0
+
+    def __init__(self, own: dict[str, float]):
+        self.own = own
+        self.calls: list[tuple[list[str], str]] = []
+
+    def score(self, lessons, page):
+        self.calls.append((list(lessons), page))
+        return np.array([self.own.get(text.split()[0], -10.0) for text in lessons], dtype=np.float32)
+
+
+@pytest.fixture
+def index(tmp_path, content, fake_embedder) -> LessonIndex:
+    store = IndexStore(tmp_path / "index")
+    build_index(content.root, store, fake_embedder)
+    return LessonIndex(store.current_dir())
+
+
+def ranked(index, embedder, reranker, **config):
+    cfg = replace(RankingConfig(), rerank_gate=-1.0, threshold=0.0, **config)
+    return Ranker(embedder, cfg, reranker).rank(index, PAGE, limit=10)
+
+
+def test_the_reranker_reorders_the_first_stage_and_scores_are_fit_probabilities(index, fake_embedder):
+    first = [t.lesson_id for t in Ranker(fake_embedder, replace(RankingConfig(), threshold=0.0)).rank(index, PAGE)]
+    assert first[0] == "lesson-0"  # pivot tables, by the words on the page
+    tips = ranked(index, fake_embedder, ScriptedReranker({"Email": 0.0, "Pivot": -12.0, "Pull": -12.0}))
+    assert tips[0].lesson_id == "lesson-2"
+    scores = [t.score for t in tips]
+    assert all(0 < s < 1 for s in scores) and scores == sorted(scores, reverse=True)
+
+
+def test_no_tip_when_no_lesson_fits_better_than_nothing(index, fake_embedder):
+    assert ranked(index, fake_embedder, ScriptedReranker({}), rerank_bar=0.0) == []
+    assert ranked(index, fake_embedder, ScriptedReranker({"Pivot": 10.0}), rerank_bar=0.0)[0].lesson_id == "lesson-0"
+
+
+def test_below_the_gate_the_reranker_is_not_asked(index, fake_embedder):
+    reranker = ScriptedReranker({"Pivot": 10.0})
+    cfg = replace(RankingConfig(), rerank_gate=5.0)
+    assert Ranker(fake_embedder, cfg, reranker).rank(index, PAGE) == [] and reranker.calls == []
+
+
+def test_only_the_first_stages_best_few_are_read_again_with_the_page(index, fake_embedder):
+    reranker = ScriptedReranker({"Pivot": 10.0})
+    tips = ranked(index, fake_embedder, reranker, rerank_candidates=2)
+    (lessons, page), = reranker.calls
+    assert len(lessons) == 2 and len(tips) == 3
+    assert page == page_text(PAGE.title, PAGE.url, PAGE.headings, PAGE.selection, PAGE.text)
+    assert lessons[0] == lesson_text(index.lessons[index.row_of["lesson-0"]])
+    assert tips[-1].score <= min(t.score for t in tips[:2])  # an unread lesson fits no better than the read ones
+
+
+def test_the_reranker_reads_the_specific_parts_of_a_page_first():
+    text = page_text("PR #4 - GitHub", "https://github.com/acme/app/pull/4?tab=files", ["Conversation"],
+                     "could you take another look", "Code Issues Pull requests")
+    assert text == "could you take another look | PR #4 - GitHub | github.com/acme/app/pull/4 | Conversation | " \
+                   "Code Issues Pull requests"
+    assert lesson_text({"title": "T", "summary": "S.", "keywords": ["a", "b"]}) == "T. S. (a, b)"
+    assert lesson_text({"title": "T", "summary": "S.", "keywords": []}) == "T. S."
