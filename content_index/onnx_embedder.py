@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -31,6 +32,7 @@ MAX_TOKENS = 256          # sentence-transformers' max_seq_length for all-MiniLM
 EXPORT_VERSION = 3        # bump when the export recipe changes, so old caches are not reused
 MODEL_FILE = "model-int8.onnx"
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"  # named model.<this> in the export
 
 
 def model_fingerprint(model_path: Path) -> str:
@@ -137,8 +139,27 @@ def ensure_exported(model_path: Path, cache_root: Path | None = None, adapter: P
     return target
 
 
-def load_session(folder: Path, threads: int = 1):
-    """(ONNX Runtime session, tokenizer) for an export folder; ``threads`` intra-op threads per call."""
+@lru_cache(maxsize=4)
+def shared_word_embeddings(model_path: Path) -> dict:
+    """The model's word-embedding table (30522 x 384, 47 MB) as one ONNX Runtime value, for every
+    session exported from this model: the adapters leave it untouched, so the embedder and the
+    reranker hold one copy instead of two. Empty when the folder has no such weight."""
+    import onnxruntime as ort
+    from safetensors import safe_open
+
+    weights = Path(model_path) / "model.safetensors"
+    if not weights.is_file():
+        return {}
+    with safe_open(str(weights), "np") as tensors:
+        if WORD_EMBEDDINGS not in tensors.keys():
+            return {}
+        table = np.ascontiguousarray(tensors.get_tensor(WORD_EMBEDDINGS), dtype=np.float32)
+    return {f"model.{WORD_EMBEDDINGS}": ort.OrtValue.ortvalue_from_numpy(table)}
+
+
+def load_session(folder: Path, threads: int = 1, shared: dict | None = None):
+    """(ONNX Runtime session, tokenizer) for an export folder; ``threads`` intra-op threads per call;
+    ``shared``: initializers (name -> OrtValue) to use instead of the file's own copies."""
     import onnxruntime as ort
     from tokenizers import Tokenizer
 
@@ -146,6 +167,8 @@ def load_session(folder: Path, threads: int = 1):
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    for name, value in (shared or {}).items():
+        options.add_initializer(name, value)
     session = ort.InferenceSession(str(folder / MODEL_FILE), options, providers=["CPUExecutionProvider"])
     return session, Tokenizer.from_file(str(folder / "tokenizer.json"))
 
@@ -173,7 +196,7 @@ class OnnxEmbedder:
         source, adapter, name = model_source(model_path, use_adapter)
         self.model_folder = folder = ensure_exported(source, cache_root, adapter)
         self.model_id = f"{name}-onnx-int8"
-        self.session, self.tokenizer = load_session(folder, threads)
+        self.session, self.tokenizer = load_session(folder, threads, shared_word_embeddings(source))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()
         self.dim = int(self.session.get_outputs()[0].shape[-1] or 384)

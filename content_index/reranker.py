@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from .embedder import bundled_model_path
-from .onnx_embedder import ensure_exported, load_session, pooled_vector
+from .onnx_embedder import ensure_exported, load_session, pooled_vector, shared_word_embeddings
 
 log = logging.getLogger(__name__)
 MAX_PAIR_TOKENS = 192  # lesson + page; the page side is cut to fit
@@ -57,7 +57,8 @@ class Reranker:
         self.weights = np.asarray(head["weights"], dtype=np.float32)
         self.bias = float(head["bias"])
         self.first_stage_weight = float(head["first_stage_weight"])
-        self.session, self.tokenizer = load_session(ensure_exported(bundled_model_path(), cache_root, self.adapter))
+        folder = ensure_exported(bundled_model_path(), cache_root, self.adapter)
+        self.session, self.tokenizer = load_session(folder, shared=shared_word_embeddings(bundled_model_path()))
         self.tokenizer.enable_truncation(MAX_PAIR_TOKENS, strategy="only_second")
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="rerank") if workers > 1 else None
         self._pair = lru_cache(maxsize=remembered)(self._score_pair)
