@@ -138,7 +138,7 @@ class Ranker:
         head = scored[: cfg.rerank_candidates]
         if not head:
             return False
-        page = page_text(ctx.title, ctx.url, ctx.headings, ctx.selection, ctx.text)
+        page = page_text(ctx)
         own = reranker.score([lesson_text(index.lessons[row]) for row, _ in head], page)
         weight, floor = reranker.first_stage_weight, float(own.min())
         fits = [(own[i] if i < len(head) else floor) + weight * tip.score for i, (_, tip) in enumerate(scored)]

@@ -64,6 +64,17 @@ def merge_adapter(model, adapter: Path | None):
     return PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
 
 
+def save_adapter(peft_model, out: Path, strength: float = 1.0) -> None:
+    """Write a trained peft LoRA model's adapter to ``out`` for ``merge_adapter``: based on the bundled
+    model by name (not this machine's path), its change scaled by ``strength`` when folded in."""
+    out.mkdir(parents=True, exist_ok=True)
+    config = peft_model.peft_config["default"]
+    config.base_model_name_or_path = DEFAULT_MODEL
+    config.lora_alpha *= strength  # LoRA's change is scaled by alpha / rank when it is folded in
+    peft_model.save_pretrained(str(out))
+    (out / "README.md").unlink(missing_ok=True)  # peft's generic model card
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded from a local folder, never from a hub."""
 

@@ -33,11 +33,12 @@ def bundled_reranker_path() -> Path:
     return Path(__file__).with_name("reranker")
 
 
-def page_text(title: str, url: str, headings: Sequence[str], selection: str, text: str) -> str:
-    """The page as the reranker reads it: the most specific parts first (cut at the token limit)."""
-    parts = urlsplit(url or "")
+def page_text(ctx) -> str:
+    """The page (a ``companion.context.PageContext``) as the reranker reads it: the most specific parts
+    first, cut at the token limit."""
+    parts = urlsplit(ctx.url or "")
     place = (parts.hostname or "") + (parts.path or "")
-    return " | ".join(p for p in (selection, title, place, " ".join(headings[:6]), text) if p)
+    return " | ".join(p for p in (ctx.selection, ctx.title, place, " ".join(ctx.headings[:6]), ctx.text) if p)
 
 
 def lesson_text(lesson: dict) -> str:

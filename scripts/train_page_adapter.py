@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 from companion.context import PageContext, full_query, prose_score, query_chunks  # noqa: E402
 from companion.evaluation import Query, build_eval_index, load_labelled_pages  # noqa: E402
 from companion.ranking import Ranker, RankingConfig  # noqa: E402
-from content_index.embedder import DEFAULT_MODEL, bundled_adapter_path, bundled_model_path  # noqa: E402
+from content_index.embedder import bundled_adapter_path, bundled_model_path, save_adapter  # noqa: E402
 from content_index.store import LessonIndex  # noqa: E402
 
 CONFIG = RankingConfig()
@@ -165,12 +165,7 @@ def main(pages: Path, content: Path, out: Path, epochs: int, rank: int, learning
             schedule.step()
             losses.append(float(loss.detach()))
         click.echo(f"epoch {epoch + 1}/{epochs}: mean loss {np.mean(losses):.3f} over {len(training)} pages")
-    out.mkdir(parents=True, exist_ok=True)
-    config = scorer.peft.peft_config["default"]
-    config.base_model_name_or_path = DEFAULT_MODEL  # not this machine's path
-    config.lora_alpha *= strength  # LoRA's change is scaled by alpha / rank when it is folded in
-    scorer.peft.save_pretrained(str(out))
-    (out / "README.md").unlink(missing_ok=True)  # peft's generic model card
+    save_adapter(scorer.peft, out, strength)
     (out / "training.json").write_text(json.dumps({"pages": len(training), "epochs": epochs, "rank": rank,
                                                    "learning_rate": learning_rate, "batch": batch, "seed": seed,
                                                    "strength": strength}, indent=2))

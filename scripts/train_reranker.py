@@ -9,7 +9,7 @@ towards no tip on a no-tip page. Then, in the last epochs, every labelled page c
 with its lessons withheld, answer no tip: a page about one Jira task must not make another Jira lesson
 look right just because it is the best of what is left.
 
-    python scripts/train_reranker.py            # writes content_index/reranker (about 35 min on 2 cores)
+    python scripts/train_reranker.py            # writes content_index/reranker (about 40 min on 2 cores)
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 
 from companion.evaluation import Query, build_eval_index, load_labelled_pages  # noqa: E402
 from companion.ranking import Ranker, RankingConfig  # noqa: E402
-from content_index.embedder import DEFAULT_MODEL, bundled_model_path, load_embedder  # noqa: E402
+from content_index.embedder import bundled_model_path, load_embedder, save_adapter  # noqa: E402
 from content_index.reranker import MAX_PAIR_TOKENS, bundled_reranker_path, lesson_text, page_text  # noqa: E402
 
 FIRST_STAGE_WEIGHT = 20.0  # fit = own score + this x first-stage relevance
@@ -60,8 +60,7 @@ def candidate_groups(index, embedder, pages: list[Query], candidates: int, withh
         answer = next((n for n, t in enumerate(tips) if t.lesson_id in page.relevant), -1)
         if page.relevant and not withheld and answer < 0:
             continue  # the first stage missed it: nothing here for the reranker to reorder
-        ctx = page.context
-        groups.append(Group(page_text(ctx.title, ctx.url, ctx.headings, ctx.selection, ctx.text),
+        groups.append(Group(page_text(page.context),
                             [lesson_text(lessons[t.lesson_id]) for t in tips],
                             np.array([t.score for t in tips], dtype=np.float32), answer))
     return groups
@@ -164,11 +163,7 @@ def main(pages: Path, content: Path, out: Path, candidates: int, epochs: int, wi
 
 def save(scorer: PairScorer, out: Path, training: dict) -> None:
     """The LoRA adapter (folded into the model at export), the head in plain JSON, and how it was trained."""
-    out.mkdir(parents=True, exist_ok=True)
-    config = scorer.peft.peft_config["default"]
-    config.base_model_name_or_path = DEFAULT_MODEL  # not this machine's path
-    scorer.peft.save_pretrained(str(out))
-    (out / "README.md").unlink(missing_ok=True)  # peft's generic model card
+    save_adapter(scorer.peft, out)
     weights = scorer.head.weight.detach().numpy()[0] * HEAD_SCALE
     bias = float(scorer.head.bias.detach()) * HEAD_SCALE + OFFSET
     (out / "head.json").write_text(json.dumps({"weights": [round(float(w), 6) for w in weights], "bias": round(bias, 6),

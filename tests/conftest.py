@@ -15,6 +15,18 @@ REPO = Path(__file__).resolve().parent.parent
 STARTER_CONTENT = REPO / "content"
 
 
+def few_training_pages(folder: Path) -> Path:
+    """``folder`` holding three labelled pages and one no-tip page from train/pages: for short, real
+    training runs of the scripts that learn from them."""
+    import json
+
+    records = [json.loads(line) for line in (REPO / "train" / "pages" / "t1.jsonl").read_text().splitlines()]
+    chosen = [r for r in records if r["metadata"]["lessons"]][:3] + [r for r in records if not r["metadata"]["lessons"]][:1]
+    folder.mkdir(parents=True)
+    (folder / "few.jsonl").write_text("".join(json.dumps(r) + "\n" for r in chosen))
+    return folder
+
+
 def lesson_text(lesson_id: str, body: str | None = None, **fields) -> str:
     """A lesson file's text with sensible defaults; ``fields`` override or add front matter."""
     meta = {

@@ -11,7 +11,7 @@ import torch
 from click.testing import CliRunner
 
 from companion.evaluation import load_labelled_pages
-from tests.conftest import REPO, STARTER_CONTENT
+from tests.conftest import REPO, STARTER_CONTENT, few_training_pages
 
 sys.path.insert(0, str(REPO / "scripts"))
 import train_page_adapter as trainer  # noqa: E402
@@ -40,11 +40,7 @@ def test_training_pages_are_labelled_with_real_lessons():
 def test_a_short_training_run_writes_a_trained_adapter(tmp_path):
     from safetensors.numpy import load_file
 
-    pages = tmp_path / "pages"
-    pages.mkdir()
-    records = [json.loads(line) for line in (REPO / "train" / "pages" / "t1.jsonl").read_text().splitlines()]
-    chosen = [r for r in records if r["metadata"]["lessons"]][:3] + [r for r in records if not r["metadata"]["lessons"]][:1]
-    (pages / "few.jsonl").write_text("".join(json.dumps(r) + "\n" for r in chosen))
+    pages = few_training_pages(tmp_path / "pages")
     out = tmp_path / "adapter"
     result = CliRunner().invoke(trainer.main, ["--pages", str(pages), "--content", str(STARTER_CONTENT),
                                                "--out", str(out), "--epochs", "1", "--rank", "4", "--batch", "4"])

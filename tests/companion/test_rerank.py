@@ -68,14 +68,15 @@ def test_only_the_first_stages_best_few_are_read_again_with_the_page(index, fake
     tips = ranked(index, fake_embedder, reranker, rerank_candidates=2)
     (lessons, page), = reranker.calls
     assert len(lessons) == 2 and len(tips) == 3
-    assert page == page_text(PAGE.title, PAGE.url, PAGE.headings, PAGE.selection, PAGE.text)
+    assert page == page_text(PAGE)
     assert lessons[0] == lesson_text(index.lessons[index.row_of["lesson-0"]])
     assert tips[-1].score <= min(t.score for t in tips[:2])  # an unread lesson fits no better than the read ones
 
 
 def test_the_reranker_reads_the_specific_parts_of_a_page_first():
-    text = page_text("PR #4 - GitHub", "https://github.com/acme/app/pull/4?tab=files", ["Conversation"],
-                     "could you take another look", "Code Issues Pull requests")
+    text = page_text(PageContext(url="https://github.com/acme/app/pull/4?tab=files", title="PR #4 - GitHub",
+                                 headings=["Conversation"], selection="could you take another look",
+                                 text="Code Issues Pull requests"))
     assert text == "could you take another look | PR #4 - GitHub | github.com/acme/app/pull/4 | Conversation | " \
                    "Code Issues Pull requests"
     assert lesson_text({"title": "T", "summary": "S.", "keywords": ["a", "b"]}) == "T. S. (a, b)"

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from companion.context import PageContext
 from companion.ranking import Ranker
 from content_index.reranker import Reranker, bundled_reranker_path, lesson_text, load_reranker, page_text
-from tests.conftest import REPO, STARTER_CONTENT
+from tests.conftest import REPO, STARTER_CONTENT, few_training_pages
 
 pytestmark = pytest.mark.model
 sys.path.insert(0, str(REPO / "scripts"))
@@ -63,7 +63,7 @@ def starter_lessons(*ids: str) -> list[str]:
 
 
 def test_the_int8_export_scores_like_torch(reranker):
-    page = page_text(REVIEW.title, REVIEW.url, REVIEW.headings, REVIEW.selection, REVIEW.text)
+    page = page_text(REVIEW)
     lessons = starter_lessons("github-re-request-review", "github-closing-keywords", "github-suggested-changes",
                               "sheets-pivot-table-summary")
     onnx = reranker.score(lessons, page)
@@ -89,11 +89,7 @@ def test_the_reranked_ranking_puts_the_need_first(starter_store, real_embedder):
 def test_a_short_training_run_writes_a_reranker(tmp_path):
     from safetensors.numpy import load_file
 
-    pages = tmp_path / "pages"
-    pages.mkdir()
-    records = [json.loads(line) for line in (REPO / "train" / "pages" / "t1.jsonl").read_text().splitlines()]
-    chosen = [r for r in records if r["metadata"]["lessons"]][:3] + [r for r in records if not r["metadata"]["lessons"]][:1]
-    (pages / "few.jsonl").write_text("".join(json.dumps(r) + "\n" for r in chosen))
+    pages = few_training_pages(tmp_path / "pages")
     out = tmp_path / "reranker"
     result = CliRunner().invoke(trainer.main, ["--pages", str(pages), "--content", str(STARTER_CONTENT), "--out", str(out),
                                                "--epochs", "1", "--withheld-epochs", "1", "--rank", "4",
