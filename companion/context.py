@@ -102,12 +102,6 @@ def prose_score(text: str) -> float:
     return min(1.0, function_words / 0.25)
 
 
-def full_query(ctx: PageContext, max_words: int = 120) -> str:
-    """The page as one passage, the most specific parts first."""
-    parts = [ctx.selection, ctx.title, " ".join(ctx.headings[:6]), ctx.description, ctx.text]
-    return " ".join(" ".join(p for p in parts if p).split()[:max_words])
-
-
 def host_matches(host: str, pattern: str) -> bool:
     """``github.com`` matches itself; ``*.atlassian.net`` matches any subdomain (and the bare domain)."""
     if pattern.startswith("*."):

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from content_index.build import publish_content
 from content_index.embedder import Embedder
-from content_index.lessons import Content, Lesson, load_content
+from content_index.examples import load_examples
+from content_index.lessons import Content, Lesson, ValidationError, load_content
 from content_index.reranker import Reranker
 from content_index.store import IndexStore, LessonIndex
 
@@ -63,14 +64,13 @@ def load_queries(dataset: Path) -> list[Query]:
 
 
 def load_labelled_pages(folder: Path) -> list[Query]:
-    """Training pages (``train/pages``): ``*.jsonl`` records like eval/pages queries, labelled in
-    ``metadata.lessons`` (the first is the lesson to show, any others would also do; none for a no-tip page)."""
-    pages = []
-    for path in sorted(Path(folder).glob("*.jsonl")):
-        for record in read_jsonl(path):
-            lessons = record["metadata"]["lessons"]
-            pages.append(Query(record["_id"], page_context(record), {l: 2 if n == 0 else 1 for n, l in enumerate(lessons)}))
-    return pages
+    """Example pages (``content/examples``, see ``content_index.examples``) as labelled queries: the
+    first listed lesson graded 2, any others 1, none for a no-tip page."""
+    examples, problems = load_examples(sorted(Path(folder).glob("*.jsonl")))
+    if problems:
+        raise ValidationError(problems)
+    return [Query(e.id, PageContext(url=e.url, title=e.title, text=e.text, headings=e.headings, selection=e.selection),
+                  {lesson: 2 if n == 0 else 1 for n, lesson in enumerate(e.lessons)}) for e in examples]
 
 
 def dcg(grades: list[int]) -> float:

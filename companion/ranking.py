@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from content_index.embedder import Embedder
+from content_index.examples import whole_page_text
 from content_index.reranker import Reranker, lesson_text, page_text
 from content_index.store import LessonIndex
 
-from .context import PageContext, full_query, prose_score, query_chunks, salient_terms, words
+from .context import PageContext, prose_score, query_chunks, salient_terms, words
 from .rules import AppCatalog, context_bonus
 
 MAX_VOCABULARIES = 100_000  # lessons whose word sets are remembered
@@ -39,6 +40,10 @@ class RankingConfig:
     rerank_candidates: int = 4       # the first stage's best few are read again, page and lesson together
     rerank_gate: float = 0.36        # ...when the first stage's best relevance reaches at least this
     rerank_bar: float = -1.7         # and a tip needs a fit (log-odds against "no tip") of at least this
+    # Example pages (``content/examples``) add to a read lesson's fit, in log-odds:
+    example_weight: float = 10.0     # x (closeness of the lesson's nearest example page - the offset)
+    example_offset: float = 0.5
+    no_tip_example_weight: float = 5.0  # x how much closer the nearest no-tip example page is
 
 
 @dataclass
@@ -81,7 +86,7 @@ class Ranker:
         if not len(index):
             return []
         chunks = query_chunks(ctx)
-        whole = full_query(ctx)
+        whole = whole_page_text(ctx)
         if not whole.strip():
             return []
         vectors = self.embedder.embed([text for text, _ in chunks] + [whole])
@@ -114,7 +119,7 @@ class Ranker:
             scored.append((row, Tip(lesson["id"], lesson["title"], lesson["summary"], relevance + bonus, why)))
         scored.sort(key=lambda pair: pair[1].score, reverse=True)
         if self.reranker is not None:
-            if best_confidence < cfg.rerank_gate or not self._rerank(index, ctx, scored):
+            if best_confidence < cfg.rerank_gate or not self._rerank(index, ctx, vectors[-1], scored):
                 return []
         elif best_confidence < cfg.threshold:
             return []
@@ -126,13 +131,14 @@ class Ranker:
             tips.append(tip)
         return tips
 
-    def _rerank(self, index: LessonIndex, ctx: PageContext, scored: list[tuple[int, Tip]]) -> bool:
+    def _rerank(self, index: LessonIndex, ctx: PageContext, page_vector: np.ndarray,
+                scored: list[tuple[int, Tip]]) -> bool:
         """Reorder ``scored`` (best first) by the reranker's fit, and say whether the best fit clears the bar.
 
         The first stage's best few are read again with the page; their fit is the reranker's own
-        score plus its learnt weight on the first-stage relevance. Lessons after them are taken to fit
-        no better than the least fitting of the few, so the order stays consistent. Each tip's score
-        becomes the probability that it fits better than no tip at all.
+        score, the evidence of the example pages, and its learnt weight on the first-stage relevance.
+        Lessons after them are taken to fit no better than the least fitting of the few, so the order
+        stays consistent. Each tip's score becomes the probability that it fits better than no tip.
         """
         cfg, reranker = self.config, self.reranker
         head = scored[: cfg.rerank_candidates]
@@ -140,12 +146,27 @@ class Ranker:
             return False
         page = page_text(ctx)
         own = reranker.score([lesson_text(index.lessons[row]) for row, _ in head], page)
+        own = own + self._example_evidence(index, page_vector, head)
         weight, floor = reranker.first_stage_weight, float(own.min())
         fits = [(own[i] if i < len(head) else floor) + weight * tip.score for i, (_, tip) in enumerate(scored)]
         for (_, tip), fit in zip(scored, fits):
             tip.score = float(1 / (1 + np.exp(-fit)))
         scored.sort(key=lambda pair: pair[1].score, reverse=True)
         return max(fits) >= cfg.rerank_bar
+
+    def _example_evidence(self, index: LessonIndex, page_vector: np.ndarray, head: list[tuple[int, Tip]]) -> np.ndarray:
+        """Log-odds from the example pages: a page close to a lesson's examples fits it better, one closer
+        to a no-tip example than to the lesson's fits it worse; nothing for a lesson without examples."""
+        cfg = self.config
+        nearest, no_tip = index.example_matches(page_vector)
+        evidence = np.zeros(len(head), dtype=np.float32)
+        for i, (row, tip) in enumerate(head):
+            if np.isfinite(nearest[row]):
+                evidence[i] = (cfg.example_weight * (nearest[row] - cfg.example_offset)
+                               - cfg.no_tip_example_weight * max(0.0, no_tip - nearest[row]))
+                if nearest[row] >= cfg.example_offset:
+                    tip.why.append("like the pages this lesson was written for")
+        return evidence
 
     def _dense_scores(self, index: LessonIndex, vectors: np.ndarray, chunks: list[tuple[str, bool]]) -> dict[int, float]:
         """Blend of each candidate's best-matching passage and its match with the whole page.

@@ -19,6 +19,7 @@ import sqlite_utils
 
 from .cache import EmbeddingCache
 from .embedder import Embedder
+from .examples import ExamplePage, whole_page_text
 from .lessons import Content, Lesson, content_paths, load_content
 from .render import render_html  # noqa: F401 (part of this module's interface)
 from .store import IndexStore
@@ -27,7 +28,7 @@ from .store import IndexStore
 # at 10k lessons but 70 ms at 100k; HNSW answers the same in ~1-2 ms up to 1M (docs/benchmarks.md).
 APPROXIMATE_ABOVE = 20_000
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 256  # recall sweep: docs/benchmarks.md
-INDEX_FORMAT = 3  # part of every content fingerprint: a version written in another layout is rebuilt
+INDEX_FORMAT = 4  # part of every content fingerprint: a version written in another layout is rebuilt
 
 
 @dataclass
@@ -49,6 +50,8 @@ def content_hash(content: Content, model_id: str) -> str:
         digest.update(json.dumps(lesson.__dict__ | {"path": ""}, sort_keys=True, default=str).encode())
     for role in sorted(content.roles, key=lambda r: r.id):
         digest.update(json.dumps(role.__dict__, sort_keys=True).encode())
+    for example in content.examples:
+        digest.update(json.dumps(example.__dict__ | {"path": "", "line": 0}, sort_keys=True).encode())
     return digest.hexdigest()
 
 
@@ -64,10 +67,10 @@ def folder_signature(folder: Path, model_id: str, racy_seconds: float = 2.0) -> 
     folder = Path(folder)
     if not folder.is_dir():
         return None
-    lesson_paths, role_paths = content_paths(folder)
+    lesson_paths, role_paths, example_paths = content_paths(folder)
     digest = hashlib.sha256(f"{model_id}\0{INDEX_FORMAT}\0{folder.resolve()}".encode())
     newest = 0
-    for path in lesson_paths + role_paths:
+    for path in lesson_paths + role_paths + example_paths:
         stat = path.stat()
         newest = max(newest, stat.st_mtime_ns)
         digest.update(f"{path.name}\0{stat.st_size}\0{stat.st_ino}\0{stat.st_mtime_ns}\0{stat.st_ctime_ns}\n".encode())
@@ -123,6 +126,14 @@ def situation_vectors(cache: EmbeddingCache, embedder: Embedder, lessons: list[L
     return vectors
 
 
+def write_example_index(directory: Path, cache: EmbeddingCache, embedder: Embedder, examples: list[ExamplePage]) -> None:
+    """Embed (cache first) each example page as one passage, as a page is at query time: examples.faiss."""
+    vectors = np.zeros((0, embedder.dim), dtype=np.float32)
+    if examples:
+        vectors, _ = cache.embed(embedder, [whole_page_text(example) for example in examples])
+    faiss.write_index(make_vector_index(vectors, approximate_above=len(vectors)), str(directory / "examples.faiss"))
+
+
 def write_json_atomic(path: Path, data: dict) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data, indent=2))
@@ -169,6 +180,9 @@ def write_version(directory: Path, content: Content, manifest: dict) -> None:
     )
     if not content.roles:
         db["roles"].create({"id": str, "title": str, "description": str, "skills": str}, pk="id", if_not_exists=True)
+    db["examples"].create({"row": int, "id": str, "lessons": str}, pk="row")
+    db["examples"].insert_all({"row": row, "id": example.id, "lessons": json.dumps(example.lessons)}
+                              for row, example in enumerate(content.examples))
     conn.close()
     with open(directory / "lessons.db", "rb+") as handle:
         os.fsync(handle.fileno())
@@ -234,6 +248,7 @@ def publish_content(
         cache = EmbeddingCache(store.cache_path)
         try:
             embedded = write_vector_indexes(staging, cache, embedder, content.lessons, progress=advance)
+            write_example_index(staging, cache, embedder, content.examples)
         finally:
             cache.close()
         write_version(staging, content, {

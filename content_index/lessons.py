@@ -11,6 +11,9 @@ from pathlib import Path
 import frontmatter
 import yaml
 
+from .examples import ExamplePage, load_examples
+from .problems import Problem, ValidationError
+
 MAX_SUMMARY = 200
 MAX_TITLE = 120
 MAX_BODY_WORDS = 400
@@ -24,27 +27,6 @@ LESSON_FIELDS = {
     "minutes", "owner", "review_by", "check", "links", "situations",
 }
 CHECK_FIELDS = {"question", "options", "answer", "explanation"}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One validation problem, printed as ``file:line: field: message``."""
-
-    path: str
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.field}: {self.message}"
-
-
-class ValidationError(Exception):
-    """Raised when a content folder has problems; carries every one of them."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(map(str, problems)))
 
 
 @dataclass
@@ -307,18 +289,21 @@ def parse_role(path: Path) -> tuple[Role | None, list[Problem]]:
 
 @dataclass
 class Content:
-    """A validated content folder: lessons and role profiles."""
+    """A validated content folder: lessons, role profiles and example pages."""
 
     lessons: list[Lesson]
     roles: list[Role]
+    examples: list[ExamplePage] = field(default_factory=list)
 
 
-def content_paths(folder: Path) -> tuple[list[Path], list[Path]]:
-    """Lesson and role files of a content folder (``lessons/`` and ``roles/``, or a flat lesson folder)."""
+def content_paths(folder: Path) -> tuple[list[Path], list[Path], list[Path]]:
+    """Lesson, role and example files of a content folder (``lessons/``, ``roles/`` and ``examples/``,
+    or a flat lesson folder)."""
     lesson_dir = folder / "lessons" if (folder / "lessons").is_dir() else folder
-    role_dir = folder / "roles"
+    role_dir, example_dir = folder / "roles", folder / "examples"
     roles = sorted(role_dir.glob("*.yaml")) + sorted(role_dir.glob("*.yml")) if role_dir.is_dir() else []
-    return sorted(lesson_dir.glob("*.md"), key=str), roles  # key=str: 10x faster than comparing Paths
+    examples = sorted(example_dir.glob("*.jsonl")) if example_dir.is_dir() else []
+    return sorted(lesson_dir.glob("*.md"), key=str), roles, examples  # key=str: 10x faster than comparing Paths
 
 
 # folder -> {path: ((size, inode, mtime), parse result)}: a rebuild after one save re-parses one file.
@@ -343,7 +328,7 @@ def load_content(folder: Path) -> Content:
     folder = Path(folder)
     if not folder.is_dir():
         raise ValidationError([Problem(str(folder), 0, "content", "folder does not exist")])
-    lesson_paths, role_paths = content_paths(folder)
+    lesson_paths, role_paths, example_paths = content_paths(folder)
     problems: list[Problem] = []
     lessons: list[Lesson] = []
     seen: dict[str, str] = {}
@@ -366,8 +351,10 @@ def load_content(folder: Path) -> Content:
         problems.extend(found)
         if role:
             roles.append(role)
+    examples, found = load_examples(example_paths, set(seen))
+    problems.extend(found)
     if not lesson_paths:
         problems.append(Problem(str(folder), 0, "lessons", "no lesson files (*.md) found"))
     if problems:
         raise ValidationError(problems)
-    return Content(lessons, roles)
+    return Content(lessons, roles, examples)

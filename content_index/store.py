@@ -150,6 +150,13 @@ class LessonIndex:
             r["id"]: {**dict(r), "skills": json.loads(r["skills"])}
             for r in self._db().execute("SELECT id, title, description, skills FROM roles")
         }
+        self.examples = faiss.read_index(str(self.directory / "examples.faiss"))
+        self.example_matrix = stored_vectors(self.examples)
+        labels = [json.loads(r[0]) for r in self._db().execute("SELECT lessons FROM examples ORDER BY row")]
+        pairs = [(n, self.row_of[l]) for n, lessons in enumerate(labels) for l in lessons if l in self.row_of]
+        self._example_rows = np.array([n for n, _ in pairs], dtype=np.int64)
+        self._example_lessons = np.array([row for _, row in pairs], dtype=np.int64)
+        self._no_tip_examples = np.array([n for n, lessons in enumerate(labels) if not lessons], dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.lessons)
@@ -206,6 +213,16 @@ class LessonIndex:
         sims = queries @ self.situation_matrix[ids].T
         sims[:, ~self.has_situations[ids]] = np.nan
         return sims
+
+    def example_matches(self, page: np.ndarray) -> tuple[np.ndarray, float]:
+        """How close the nearest example page of each lesson row is to this page (its whole-page vector;
+        -inf for a lesson without examples), and how close the nearest no-tip example is (-inf: none)."""
+        best = np.full(len(self), -np.inf, dtype=np.float32)
+        if not len(self.example_matrix):
+            return best, float("-inf")
+        sims = self.example_matrix @ np.asarray(page, dtype=np.float32)
+        np.maximum.at(best, self._example_lessons, sims[self._example_rows])
+        return best, float(sims[self._no_tip_examples].max(initial=float("-inf")))
 
     def dense(self, query: np.ndarray, k: int) -> list[Hit]:
         """The ``k`` lessons most similar to one normalised query vector."""

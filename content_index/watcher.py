@@ -11,7 +11,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 log = logging.getLogger(__name__)
-WATCHED_SUFFIXES = (".md", ".yaml", ".yml")
+WATCHED_SUFFIXES = (".md", ".yaml", ".yml", ".jsonl")
 
 
 class _Debouncer(FileSystemEventHandler):

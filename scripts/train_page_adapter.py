@@ -1,7 +1,7 @@
 """Train Inflow's page adapter: LoRA weights that teach the bundled model to read work pages.
 
 Pages are noisy and seldom name the need a lesson answers; all-MiniLM-L6-v2 was trained on clean
-sentence pairs. The adapter is trained on the labelled pages in ``train/pages`` (written from the
+sentence pairs. The adapter is trained on the labelled pages in ``content/examples`` (written from the
 lessons alone, independently of ``eval/pages``) with the ranking's own scoring: each page's passages
 and whole text against every lesson's vector and situations, plus the ranker's lexical and context
 terms. The loss is cross-entropy towards the labelled lesson(s) and a hinge keeping no-tip pages
@@ -27,7 +27,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from companion.context import PageContext, full_query, prose_score, query_chunks  # noqa: E402
+from companion.context import PageContext, prose_score, query_chunks  # noqa: E402
+from content_index.examples import whole_page_text  # noqa: E402
 from companion.evaluation import Query, build_eval_index, load_labelled_pages  # noqa: E402
 from companion.ranking import Ranker, RankingConfig  # noqa: E402
 from content_index.embedder import bundled_adapter_path, bundled_model_path, save_adapter  # noqa: E402
@@ -57,7 +58,7 @@ def page_texts(ctx: PageContext) -> tuple[list[str], str, np.ndarray]:
     """The passages and whole-page text the ranker embeds, and each passage's menu penalty."""
     chunks = query_chunks(ctx)
     penalty = [0.0 if fixed else CONFIG.menu_penalty * (1 - prose_score(text)) for text, fixed in chunks]
-    return [text for text, _ in chunks], full_query(ctx), np.asarray(penalty, dtype=np.float32)
+    return [text for text, _ in chunks], whole_page_text(ctx), np.asarray(penalty, dtype=np.float32)
 
 
 class PageScorer:
@@ -117,7 +118,7 @@ def page_loss(torch, scores, labels: list[list[int]], temperature: float, floor:
 
 
 @click.command()
-@click.option("--pages", type=click.Path(exists=True, file_okay=False, path_type=Path), default=REPO / "train" / "pages")
+@click.option("--pages", type=click.Path(exists=True, file_okay=False, path_type=Path), default=REPO / "content" / "examples")
 @click.option("--content", type=click.Path(exists=True, file_okay=False, path_type=Path), default=REPO / "content")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=bundled_adapter_path())
 @click.option("--epochs", default=2, show_default=True)

@@ -1,7 +1,7 @@
 """Train Inflow's reranker: a cross-encoder that reads a page and a lesson together.
 
 The first stage (the shipped ranking without the reranker) proposes its best few lessons for each
-labelled page in ``train/pages``. The reranker, the bundled all-MiniLM-L6-v2 with LoRA layers and a
+labelled page in ``content/examples``. The reranker, the bundled all-MiniLM-L6-v2 with LoRA layers and a
 linear head over its mean-pooled states, scores each (lesson, page) pair; a lesson's fit is that score
 plus a fixed multiple of its first-stage relevance, so the model learns what the first stage misses.
 The loss is a softmax over the candidates and a "no tip" option (fit 0): towards the labelled lesson,
@@ -108,7 +108,7 @@ def group_loss(torch, own, groups: list[Group]):
 
 
 @click.command()
-@click.option("--pages", type=click.Path(exists=True, file_okay=False, path_type=Path), default=REPO / "train" / "pages")
+@click.option("--pages", type=click.Path(exists=True, file_okay=False, path_type=Path), default=REPO / "content" / "examples")
 @click.option("--content", type=click.Path(exists=True, file_okay=False, path_type=Path), default=REPO / "content")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=bundled_reranker_path())
 @click.option("--candidates", default=6, show_default=True, help="First-stage lessons read again per page.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -16,11 +17,9 @@ STARTER_CONTENT = REPO / "content"
 
 
 def few_training_pages(folder: Path) -> Path:
-    """``folder`` holding three labelled pages and one no-tip page from train/pages: for short, real
+    """``folder`` holding three labelled pages and one no-tip page from content/examples: for short, real
     training runs of the scripts that learn from them."""
-    import json
-
-    records = [json.loads(line) for line in (REPO / "train" / "pages" / "t1.jsonl").read_text().splitlines()]
+    records = [json.loads(line) for line in (REPO / "content" / "examples" / "t1.jsonl").read_text().splitlines()]
     chosen = [r for r in records if r["metadata"]["lessons"]][:3] + [r for r in records if not r["metadata"]["lessons"]][:1]
     folder.mkdir(parents=True)
     (folder / "few.jsonl").write_text("".join(json.dumps(r) + "\n" for r in chosen))
@@ -61,6 +60,17 @@ class ContentFolder:
     def write_raw(self, name: str, text: str) -> Path:
         path = self.lessons / name
         path.write_text(textwrap.dedent(text))
+        return path
+
+    def write_examples(self, name: str, *pages: dict | str) -> Path:
+        """``examples/NAME.jsonl``: each page a record (``{"text", "title", "url", "lessons"}``) or a raw line."""
+        folder = self.root / "examples"
+        folder.mkdir(exist_ok=True)
+        lines = [page if isinstance(page, str) else json.dumps(
+            {"_id": page.get("id", f"{name}-{n}"), "text": page["text"],
+             "metadata": {k: v for k, v in page.items() if k not in ("id", "text")}}) for n, page in enumerate(pages)]
+        path = folder / f"{name}.jsonl"
+        path.write_text("".join(line + "\n" for line in lines))
         return path
 
     def write_role(self, role_id: str, skills: dict[str, int]) -> Path:

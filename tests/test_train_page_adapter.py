@@ -28,7 +28,7 @@ def test_loss_rewards_the_labelled_lesson_and_a_quiet_no_tip_page():
 
 
 def test_training_pages_are_labelled_with_real_lessons():
-    pages = load_labelled_pages(REPO / "train" / "pages")
+    pages = load_labelled_pages(REPO / "content" / "examples")
     lessons = {path.stem for path in (STARTER_CONTENT / "lessons").glob("*.md")}
     assert len(pages) >= 500 and sum(not page.relevant for page in pages) >= 90
     assert all(set(page.relevant) <= lessons for page in pages)

@@ -81,3 +81,28 @@ def test_the_reranker_reads_the_specific_parts_of_a_page_first():
                    "Code Issues Pull requests"
     assert lesson_text({"title": "T", "summary": "S.", "keywords": ["a", "b"]}) == "T. S. (a, b)"
     assert lesson_text({"title": "T", "summary": "S.", "keywords": []}) == "T. S."
+
+
+def example_index(tmp_path, content, embedder, *pages: dict) -> LessonIndex:
+    content.write_examples("pages", *pages)
+    store = IndexStore(tmp_path / "with-examples")
+    build_index(content.root, store, embedder)
+    return LessonIndex(store.current_dir())
+
+
+def test_a_page_like_a_lessons_example_page_fits_that_lesson_better(tmp_path, content, fake_embedder):
+    index = example_index(tmp_path, content, fake_embedder, {"text": PAGE.text, "title": PAGE.title, "lessons": ["lesson-2"]})
+    neutral = ScriptedReranker({"Pivot": -12.0, "Pull": -12.0, "Email": -12.0})
+    tips = ranked(index, fake_embedder, neutral, example_weight=40.0, rerank_bar=-100.0)
+    assert tips[0].lesson_id == "lesson-2"
+    assert "like the pages this lesson was written for" in tips[0].why
+    assert ranked(index, fake_embedder, neutral, example_weight=0.0, rerank_bar=-100.0)[0].lesson_id == "lesson-0"
+
+
+def test_a_page_like_a_no_tip_example_page_gets_no_tip(tmp_path, content, fake_embedder):
+    index = example_index(tmp_path, content, fake_embedder,
+                          {"text": "Pivot tables", "lessons": ["lesson-0"]},
+                          {"text": PAGE.text, "title": PAGE.title, "lessons": []})
+    fits = ScriptedReranker({"Pivot": 0.0})
+    assert ranked(index, fake_embedder, fits, rerank_bar=-1.0, example_weight=0.0, no_tip_example_weight=0.0)
+    assert ranked(index, fake_embedder, fits, rerank_bar=-1.0, example_weight=0.0, no_tip_example_weight=20.0) == []

@@ -40,9 +40,9 @@ def cache(tmp_path_factory):
 def test_labelled_page_set(shipped, reranker, cache):
     metrics = evaluate(REPO / "eval" / "pages", shipped, lessons=STARTER_CONTENT, cache=cache, reranker=reranker)
     assert metrics["queries"] >= 200 and metrics["negatives"] >= 50
-    assert metrics["p@1"] >= 0.73
-    assert metrics["ndcg@10"] >= 0.80
-    assert metrics["no_tip_rate"] >= 0.91
+    assert metrics["p@1"] >= 0.77
+    assert metrics["ndcg@10"] >= 0.81
+    assert metrics["no_tip_rate"] >= 0.95
 
 
 def test_labelled_page_set_first_stage_alone(shipped, cache):
