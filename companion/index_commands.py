@@ -83,7 +83,7 @@ def validate(content: Path | None) -> None:
         loaded = load_content(folder)
     except ValidationError as error:
         raise validation_failure(error) from None
-    click.echo(f"ok: {len(loaded.lessons)} lessons, {len(loaded.roles)} roles in {folder}")
+    click.echo(f"ok: {len(loaded.lessons)} lessons, {len(loaded.roles)} roles, {len(loaded.examples)} example pages in {folder}")
 
 
 @index_group.command("build")

@@ -150,9 +150,15 @@ class LessonIndex:
             r["id"]: {**dict(r), "skills": json.loads(r["skills"])}
             for r in self._db().execute("SELECT id, title, description, skills FROM roles")
         }
-        self.examples = faiss.read_index(str(self.directory / "examples.faiss"))
+        self._load_examples()
+
+    def _load_examples(self) -> None:
+        """The example pages' vectors and labels (none in a version written before they existed)."""
+        path = self.directory / "examples.faiss"
+        self.examples = faiss.read_index(str(path)) if path.is_file() else faiss.IndexFlatIP(self.vectors.d)
         self.example_matrix = stored_vectors(self.examples)
-        labels = [json.loads(r[0]) for r in self._db().execute("SELECT lessons FROM examples ORDER BY row")]
+        labels = ([json.loads(r[0]) for r in self._db().execute("SELECT lessons FROM examples ORDER BY row")]
+                  if path.is_file() else [])
         pairs = [(n, self.row_of[l]) for n, lessons in enumerate(labels) for l in lessons if l in self.row_of]
         self._example_rows = np.array([n for n, _ in pairs], dtype=np.int64)
         self._example_lessons = np.array([row for _, row in pairs], dtype=np.int64)

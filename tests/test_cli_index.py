@@ -28,7 +28,15 @@ def test_validate_reports_all_problems_and_fails(content):
 
 def test_validate_ok(content):
     result = invoke("index", "validate", "--content", str(content.root))
-    assert result.exit_code == 0 and "ok: 3 lessons, 1 roles" in result.output
+    assert result.exit_code == 0 and "ok: 3 lessons, 1 roles, 0 example pages" in result.output
+
+
+def test_validate_names_the_example_file_line_and_field(content):
+    content.write_examples("pages", {"text": "Totals by hand again", "lessons": ["lesson-0"]},
+                           {"text": "A page", "lessons": ["no-such-lesson"]})
+    result = invoke("index", "validate", "--content", str(content.root))
+    assert result.exit_code == 1
+    assert "pages.jsonl:2: metadata.lessons: no lesson with id 'no-such-lesson'" in result.output
 
 
 def test_build_then_unchanged_then_rollback(content, tmp_path):

@@ -68,3 +68,13 @@ def test_editing_an_example_page_publishes_a_new_version(tmp_path, content, fake
     path.write_text(path.read_text().replace("copied by hand", "typed in again"))
     second = build_index(content.root, store, fake_embedder)
     assert second.published and second.version != first
+
+
+def test_a_version_written_before_example_pages_still_loads(tmp_path, content, fake_embedder):
+    """``inflow index rollback`` may return to a version without examples.faiss: it has no examples."""
+    content.write_examples("pages", PIVOT_PAGE)
+    store = IndexStore(tmp_path / "index")
+    build_index(content.root, store, fake_embedder)
+    (store.current_dir() / "examples.faiss").unlink()
+    nearest, no_tip = LessonIndex(store.current_dir()).example_matches(fake_embedder.embed(["Totals per team"])[0])
+    assert np.all(nearest == -np.inf) and no_tip == -np.inf
