@@ -64,7 +64,8 @@ def describe(result: BuildResult) -> str:
     if not result.published:
         return f"unchanged: {result.lessons} lessons, current version {result.version}"
     return (
-        f"published {result.version}: {result.lessons} lessons, {result.embedded} embedded, "
+        f"published {result.version}: {result.lessons} lessons"
+        f"{f' and {result.examples} example pages' if result.examples else ''}, {result.embedded} embedded, "
         f"{result.seconds:.2f} s ({result.lessons_per_second:.0f} lessons/s)"
     )
 

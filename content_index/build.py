@@ -38,6 +38,7 @@ class BuildResult:
     embedded: int
     seconds: float
     published: bool
+    examples: int = 0
 
     @property
     def lessons_per_second(self) -> float:
@@ -266,4 +267,4 @@ def publish_content(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return BuildResult(version, total, embedded, time.perf_counter() - started, True)
+    return BuildResult(version, total, embedded, time.perf_counter() - started, True, len(content.examples))
