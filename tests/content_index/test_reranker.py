@@ -105,3 +105,24 @@ def test_a_short_training_run_writes_a_reranker(tmp_path):
     assert training["pages"] == 4 and training["withheld_groups"] == 3
     reloaded = Reranker(out, cache_root=tmp_path / "models")
     assert reloaded.score(["a lesson"], "a page").shape == (1,)
+
+
+def test_a_page_like_an_example_page_gets_its_lesson_and_says_why(starter_store, real_embedder):
+    from content_index.lessons import load_content
+    from content_index.store import LessonIndex
+
+    index = LessonIndex(starter_store.current_dir())
+    ranker = Ranker(real_embedder, reranker=load_reranker("onnx"))
+    examples = load_content(STARTER_CONTENT).examples
+    assert index.example_matrix.shape == (len(examples), real_embedder.dim)
+    labelled = next(e for e in examples if e.id == "v1-039")
+    quiet = next(e for e in examples if e.id == "v1-057")  # a merged pull request, nothing left to do
+    assert labelled.lessons and not quiet.lessons
+
+    def context(example):
+        return PageContext(url=example.url, title=example.title, text=example.text)
+
+    tips = ranker.rank(index, context(labelled))
+    assert tips[0].lesson_id == labelled.lessons[0]
+    assert "like the pages this lesson was written for" in tips[0].why
+    assert ranker.rank(index, context(quiet)) == []
