@@ -332,7 +332,7 @@ def test_context_sent_to_the_companion_is_redacted(inflow, page, pages):
 
 
 def test_panel_keyboard_and_close(page, pages):
-    page.goto(pages.url("github-pr.html"))
+    page.goto(pages.url("jira-issue.html"))  # the pull request's lessons were applied by the tests above
     wait_for_tips(page)
     panel = page.locator("#inflow-root section.panel")
     expect(panel).to_be_visible()
@@ -359,7 +359,7 @@ def test_pause_and_snooze_stop_tips(inflow, page, pages):
     try:
         res = inflow.send({"type": "setPaused", "paused": True})
         assert res["paused"] is True
-        page.goto(pages.url("github-pr.html"))
+        page.goto(pages.url("jira-issue.html"))
         page.wait_for_timeout(3000)
         assert tip_ids(page) == []
     finally:
