@@ -159,9 +159,10 @@ class LessonIndex:
         self.example_matrix = stored_vectors(self.examples)
         labels = ([json.loads(r[0]) for r in self._db().execute("SELECT lessons FROM examples ORDER BY row")]
                   if path.is_file() else [])
-        pairs = [(n, self.row_of[l]) for n, lessons in enumerate(labels) for l in lessons if l in self.row_of]
-        self._example_rows = np.array([n for n, _ in pairs], dtype=np.int64)
-        self._example_lessons = np.array([row for _, row in pairs], dtype=np.int64)
+        pairs = sorted((self.row_of[l], n) for n, lessons in enumerate(labels) for l in lessons if l in self.row_of)
+        self._example_rows = np.array([n for _, n in pairs], dtype=np.int64)  # grouped by lesson row
+        self._example_lessons, self._example_starts = np.unique(np.array([row for row, _ in pairs], dtype=np.int64),
+                                                                return_index=True)
         self._no_tip_examples = np.array([n for n, lessons in enumerate(labels) if not lessons], dtype=np.int64)
 
     def __len__(self) -> int:
@@ -227,7 +228,8 @@ class LessonIndex:
         if not len(self.example_matrix):
             return best, float("-inf")
         sims = self.example_matrix @ np.asarray(page, dtype=np.float32)
-        np.maximum.at(best, self._example_lessons, sims[self._example_rows])
+        if len(self._example_rows):
+            best[self._example_lessons] = np.maximum.reduceat(sims[self._example_rows], self._example_starts)
         return best, float(sims[self._no_tip_examples].max(initial=float("-inf")))
 
     def dense(self, query: np.ndarray, k: int) -> list[Hit]:
