@@ -102,6 +102,12 @@ def prose_score(text: str) -> float:
     return min(1.0, function_words / 0.25)
 
 
+def prose_first(text: str, max_words: int = 16) -> str:
+    """The text's sentence windows, those that read most like sentences first (in page order otherwise):
+    what a person wrote comes before the menus around it, so a reader that stops early still sees it."""
+    return " ".join(sorted((w for w in windows(text, max_words) if w), key=prose_score, reverse=True))
+
+
 def host_matches(host: str, pattern: str) -> bool:
     """``github.com`` matches itself; ``*.atlassian.net`` matches any subdomain (and the bare domain)."""
     if pattern.startswith("*."):

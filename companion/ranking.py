@@ -11,7 +11,7 @@ from content_index.examples import whole_page_text
 from content_index.reranker import Reranker, lesson_text, page_text
 from content_index.store import LessonIndex
 
-from .context import PageContext, prose_score, query_chunks, salient_terms, words
+from .context import PageContext, prose_first, prose_score, query_chunks, salient_terms, words
 from .rules import AppCatalog, context_bonus
 
 MAX_VOCABULARIES = 100_000  # lessons whose word sets are remembered
@@ -39,11 +39,17 @@ class RankingConfig:
     # With the reranker (``content_index.reranker``) the decision is its fit instead of the threshold:
     rerank_candidates: int = 4       # the first stage's best few are read again, page and lesson together
     rerank_gate: float = 0.36        # ...when the first stage's best relevance reaches at least this
-    rerank_bar: float = -1.7         # and a tip needs a fit (log-odds against "no tip") of at least this
+    rerank_bar: float = -1.8         # and a tip needs a fit (log-odds against "no tip") of at least this
     # Example pages (``content/examples``) add to a read lesson's fit, in log-odds:
     example_weight: float = 10.0     # x (closeness of the lesson's nearest example page - the offset)
     example_offset: float = 0.5
     no_tip_example_weight: float = 5.0  # x how much closer the nearest no-tip example page is
+
+
+def reranker_page_text(ctx: PageContext) -> str:
+    """The page as the reranker reads it: title, place and headings, then the page text with its most
+    sentence-like windows first (the person's own words are often at the end, after the menus)."""
+    return page_text(ctx, prose_first(ctx.text))
 
 
 @dataclass
@@ -144,7 +150,7 @@ class Ranker:
         head = scored[: cfg.rerank_candidates]
         if not head:
             return False
-        page = page_text(ctx)
+        page = reranker_page_text(ctx)
         own = reranker.score([lesson_text(index.lessons[row]) for row, _ in head], page)
         own = own + self._example_evidence(index, page_vector, head)
         weight, floor = reranker.first_stage_weight, float(own.min())

@@ -33,12 +33,13 @@ def bundled_reranker_path() -> Path:
     return Path(__file__).with_name("reranker")
 
 
-def page_text(ctx) -> str:
+def page_text(ctx, body: str | None = None) -> str:
     """The page (a ``companion.context.PageContext``) as the reranker reads it: the most specific parts
-    first, cut at the token limit."""
+    first, then ``body`` (the page text, or a reordering of it), cut at the token limit."""
     parts = urlsplit(ctx.url or "")
     place = (parts.hostname or "") + (parts.path or "")
-    return " | ".join(p for p in (ctx.selection, ctx.title, place, " ".join(ctx.headings[:6]), ctx.text) if p)
+    body = ctx.text if body is None else body
+    return " | ".join(p for p in (ctx.selection, ctx.title, place, " ".join(ctx.headings[:6]), body) if p)
 
 
 def lesson_text(lesson: dict) -> str:

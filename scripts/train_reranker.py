@@ -28,9 +28,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from companion.evaluation import Query, build_eval_index, load_labelled_pages  # noqa: E402
-from companion.ranking import Ranker, RankingConfig  # noqa: E402
+from companion.ranking import Ranker, RankingConfig, reranker_page_text  # noqa: E402
 from content_index.embedder import bundled_model_path, load_embedder, save_adapter  # noqa: E402
-from content_index.reranker import MAX_PAIR_TOKENS, bundled_reranker_path, lesson_text, page_text  # noqa: E402
+from content_index.reranker import MAX_PAIR_TOKENS, bundled_reranker_path, lesson_text  # noqa: E402
 
 FIRST_STAGE_WEIGHT = 20.0  # fit = own score + this x first-stage relevance
 OFFSET = -8.0              # where the untrained head starts: the first stage alone, calibrated against no tip
@@ -60,7 +60,7 @@ def candidate_groups(index, embedder, pages: list[Query], candidates: int, withh
         answer = next((n for n, t in enumerate(tips) if t.lesson_id in page.relevant), -1)
         if page.relevant and not withheld and answer < 0:
             continue  # the first stage missed it: nothing here for the reranker to reorder
-        groups.append(Group(page_text(page.context),
+        groups.append(Group(reranker_page_text(page.context),
                             [lesson_text(lessons[t.lesson_id]) for t in tips],
                             np.array([t.score for t in tips], dtype=np.float32), answer))
     return groups

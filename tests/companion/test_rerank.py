@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from companion.context import PageContext
-from companion.ranking import Ranker, RankingConfig
+from companion.ranking import Ranker, RankingConfig, reranker_page_text
 from content_index.build import build_index
 from content_index.reranker import lesson_text, page_text
 from content_index.store import IndexStore, LessonIndex
@@ -68,9 +68,19 @@ def test_only_the_first_stages_best_few_are_read_again_with_the_page(index, fake
     tips = ranked(index, fake_embedder, reranker, rerank_candidates=2)
     (lessons, page), = reranker.calls
     assert len(lessons) == 2 and len(tips) == 3
-    assert page == page_text(PAGE)
+    assert page == reranker_page_text(PAGE)
     assert lessons[0] == lesson_text(index.lessons[index.row_of["lesson-0"]])
     assert tips[-1].score <= min(t.score for t in tips[:2])  # an unread lesson fits no better than the read ones
+
+
+def test_the_reranker_reads_the_persons_words_before_the_menus():
+    ctx = PageContext(url="https://github.com/acme/app/pull/4", title="PR #4",
+                      text="Code Issues Pull requests Actions Projects Wiki Security Insights Settings\n"
+                           "Conversation Commits Checks Files changed\n"
+                           "I pushed both fixes, could you take another look at the retry loop?")
+    assert reranker_page_text(ctx) == ("PR #4 | github.com/acme/app/pull/4 | I pushed both fixes, could you take "
+                                       "another look at the retry loop? Code Issues Pull requests Actions Projects "
+                                       "Wiki Security Insights Settings Conversation Commits Checks Files changed")
 
 
 def test_the_reranker_reads_the_specific_parts_of_a_page_first():
