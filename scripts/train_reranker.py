@@ -9,7 +9,7 @@ towards no tip on a no-tip page. Then, in the last epochs, every labelled page c
 with its lessons withheld, answer no tip: a page about one Jira task must not make another Jira lesson
 look right just because it is the best of what is left.
 
-    python scripts/train_reranker.py            # writes content_index/reranker (about 40 min on 2 cores)
+    python scripts/train_reranker.py            # writes content_index/reranker (about 95 min on 2 cores)
 """
 
 from __future__ import annotations
