@@ -57,3 +57,17 @@ def test_a_burst_of_saves_is_debounced(content, tmp_path, fake_embedder):
         assert current_ids(store)["lesson-0"] == "Save 9"
     finally:
         watcher.stop()
+
+
+def test_saving_an_example_page_republishes(content, tmp_path, fake_embedder):
+    store = IndexStore(tmp_path / "index")
+    rebuild = lambda: build_index(content.root, store, fake_embedder)  # noqa: E731
+    content.write_examples("pages", {"text": "Totals copied by hand", "lessons": ["lesson-0"]})
+    rebuild()
+    watcher = ContentWatcher(content.root, rebuild, debounce=0.2).start()
+    try:
+        content.write_examples("pages", {"text": "Totals copied by hand", "lessons": ["lesson-0"]},
+                               {"text": "Lunch plans for Friday", "lessons": []})
+        assert wait_for(lambda: len(LessonIndex(store.current_dir()).example_matrix) == 2)
+    finally:
+        watcher.stop()
