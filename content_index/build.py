@@ -52,7 +52,7 @@ def content_hash(content: Content, model_id: str) -> str:
     for role in sorted(content.roles, key=lambda r: r.id):
         digest.update(json.dumps(role.__dict__, sort_keys=True).encode())
     for example in content.examples:
-        digest.update(json.dumps(example.__dict__ | {"path": "", "line": 0}, sort_keys=True).encode())
+        digest.update(json.dumps(example.__dict__, sort_keys=True).encode())
     return digest.hexdigest()
 
 
@@ -129,10 +129,10 @@ def situation_vectors(cache: EmbeddingCache, embedder: Embedder, lessons: list[L
 
 def write_example_index(directory: Path, cache: EmbeddingCache, embedder: Embedder, examples: list[ExamplePage]) -> None:
     """Embed (cache first) each example page as one passage, as a page is at query time: examples.faiss."""
-    vectors = np.zeros((0, embedder.dim), dtype=np.float32)
+    index = faiss.IndexFlatIP(embedder.dim)  # exact: a page is compared with every example
     if examples:
-        vectors, _ = cache.embed(embedder, [whole_page_text(example) for example in examples])
-    faiss.write_index(make_vector_index(vectors, approximate_above=len(vectors)), str(directory / "examples.faiss"))
+        index.add(cache.embed(embedder, [whole_page_text(example) for example in examples])[0])
+    faiss.write_index(index, str(directory / "examples.faiss"))
 
 
 def write_json_atomic(path: Path, data: dict) -> None:

@@ -30,8 +30,6 @@ class ExamplePage:
     selection: str = ""
     headings: list[str] = field(default_factory=list)
     description: str = ""
-    path: str = ""
-    line: int = 0
 
 
 def whole_page_text(page, max_words: int = 120) -> str:
@@ -68,7 +66,7 @@ def parse_example(record: object, where: tuple[str, int]) -> tuple[ExamplePage |
         problems.append(Problem(path, line, "metadata.lessons", "must be a list of lesson ids ([] for no tip)"))
     if problems:
         return None, problems
-    return ExamplePage(record["_id"], lessons, text, headings=headings, path=path, line=line,
+    return ExamplePage(record["_id"], lessons, text, headings=headings,
                        **{name: meta.get(name, "") for name in PAGE_FIELDS}), []
 
 

@@ -155,10 +155,11 @@ class LessonIndex:
     def _load_examples(self) -> None:
         """The example pages' vectors and labels (none in a version written before they existed)."""
         path = self.directory / "examples.faiss"
-        self.examples = faiss.read_index(str(path)) if path.is_file() else faiss.IndexFlatIP(self.vectors.d)
+        self.examples, labels = faiss.IndexFlatIP(self.vectors.d), []
+        if path.is_file():
+            self.examples = faiss.read_index(str(path))
+            labels = [json.loads(r[0]) for r in self._db().execute("SELECT lessons FROM examples ORDER BY row")]
         self.example_matrix = stored_vectors(self.examples)
-        labels = ([json.loads(r[0]) for r in self._db().execute("SELECT lessons FROM examples ORDER BY row")]
-                  if path.is_file() else [])
         pairs = sorted((self.row_of[l], n) for n, lessons in enumerate(labels) for l in lessons if l in self.row_of)
         self._example_rows = np.array([n for _, n in pairs], dtype=np.int64)  # grouped by lesson row
         self._example_lessons, self._example_starts = np.unique(np.array([row for row, _ in pairs], dtype=np.int64),
