@@ -44,6 +44,11 @@ class RankingConfig:
     example_weight: float = 10.0     # x (closeness of the lesson's nearest example page - the offset)
     example_offset: float = 0.5
     no_tip_example_weight: float = 5.0  # x how much closer the nearest no-tip example page is
+    classifier_weight: float = 1.0   # x (the example classifier's log-odds, lesson's example vs no-tip page
+    classifier_offset: float = 1.2   #    + this: no-tip pages outnumber any one lesson's examples),
+    classifier_floor: float = -1.0   # at least this: it reads a page's first 120 words, the need may come later
+    example_nominees: int = 2        # the classifier's best lessons are read even if the first stage missed them
+    nominee_log_odds: float = 1.0    # ...when it takes the page for their example, not a no-tip page, at these log-odds
 
 
 def reranker_page_text(ctx: PageContext) -> str:
@@ -96,7 +101,9 @@ class Ranker:
         if not whole.strip():
             return []
         vectors = self.embedder.embed([text for text, _ in chunks] + [whole])
-        dense = self._dense_scores(index, vectors, chunks)
+        log_odds = index.example_log_odds(vectors[-1]) if self.reranker is not None else None
+        nominees = self._nominees(log_odds)
+        dense = self._dense_scores(index, vectors, chunks, nominees)
         terms = salient_terms(" ".join([ctx.selection, ctx.title, " ".join(ctx.headings), ctx.text]))
         lexical = {hit.row: hit.score for hit in index.lexical(" ".join(terms), cfg.candidates)}
         top_lexical = max(lexical.values(), default=0.0)
@@ -118,14 +125,15 @@ class Ranker:
             if title_terms and not self._vocabulary(index, row).isdisjoint(title_terms):
                 bonus += cfg.title_boost
             confidence = relevance + bonus
-            if confidence < cfg.threshold - cfg.follower_margin:
+            if confidence < cfg.threshold - cfg.follower_margin and row not in nominees:
                 continue
             best_confidence = max(best_confidence, confidence)
             bonus += self._skill_bonus(lesson, learner, why)
             scored.append((row, Tip(lesson["id"], lesson["title"], lesson["summary"], relevance + bonus, why)))
         scored.sort(key=lambda pair: pair[1].score, reverse=True)
         if self.reranker is not None:
-            if best_confidence < cfg.rerank_gate or not self._rerank(index, ctx, vectors[-1], scored):
+            if ((best_confidence < cfg.rerank_gate and not nominees)
+                    or not self._rerank(index, ctx, vectors[-1], log_odds, nominees, scored)):
                 return []
         elif best_confidence < cfg.threshold:
             return []
@@ -137,22 +145,39 @@ class Ranker:
             tips.append(tip)
         return tips
 
-    def _rerank(self, index: LessonIndex, ctx: PageContext, page_vector: np.ndarray,
-                scored: list[tuple[int, Tip]]) -> bool:
+    def _nominees(self, log_odds: np.ndarray | None) -> set[int]:
+        """The lesson rows whose example pages the classifier takes this page for, rather than a no-tip page."""
+        if log_odds is None:
+            return set()
+        cfg = self.config
+        best = np.argsort(-np.nan_to_num(log_odds, nan=-np.inf))[: cfg.example_nominees]
+        return {int(row) for row in best if log_odds[row] >= cfg.nominee_log_odds}
+
+    def _head(self, scored: list[tuple[int, Tip]], nominees: set[int]) -> list[tuple[int, Tip]]:
+        """Move the lessons to read again to the front of ``scored``: the first stage's best few and the
+        classifier's nominees. Returns them."""
+        cut = self.config.rerank_candidates
+        head = scored[:cut] + [pair for pair in scored[cut:] if pair[0] in nominees]
+        scored[:] = head + [pair for pair in scored[cut:] if pair[0] not in nominees]
+        return head
+
+    def _rerank(self, index: LessonIndex, ctx: PageContext, page_vector: np.ndarray, log_odds: np.ndarray,
+                nominees: set[int], scored: list[tuple[int, Tip]]) -> bool:
         """Reorder ``scored`` (best first) by the reranker's fit, and say whether the best fit clears the bar.
 
-        The first stage's best few are read again with the page; their fit is the reranker's own
-        score, the evidence of the example pages, and its learnt weight on the first-stage relevance.
+        The first stage's best few, and the example classifier's nominees, are read again with the page;
+        their fit is the reranker's own score, the evidence of the example pages, and its learnt weight on
+        the first-stage relevance.
         Lessons after them are taken to fit no better than the least fitting of the few, so the order
         stays consistent. Each tip's score becomes the probability that it fits better than no tip.
         """
         cfg, reranker = self.config, self.reranker
-        head = scored[: cfg.rerank_candidates]
+        head = self._head(scored, nominees)
         if not head:
             return False
         page = reranker_page_text(ctx)
         own = reranker.score([lesson_text(index.lessons[row]) for row, _ in head], page)
-        own = own + self._example_evidence(index, page_vector, head)
+        own = own + self._example_evidence(index, page_vector, log_odds, head)
         weight, floor = reranker.first_stage_weight, float(own.min())
         fits = [(own[i] if i < len(head) else floor) + weight * tip.score for i, (_, tip) in enumerate(scored)]
         for (_, tip), fit in zip(scored, fits):
@@ -160,9 +185,11 @@ class Ranker:
         scored.sort(key=lambda pair: pair[1].score, reverse=True)
         return max(fits) >= cfg.rerank_bar
 
-    def _example_evidence(self, index: LessonIndex, page_vector: np.ndarray, head: list[tuple[int, Tip]]) -> np.ndarray:
+    def _example_evidence(self, index: LessonIndex, page_vector: np.ndarray, log_odds: np.ndarray,
+                          head: list[tuple[int, Tip]]) -> np.ndarray:
         """Log-odds from the example pages: a page close to a lesson's examples fits it better, one closer
-        to a no-tip example than to the lesson's fits it worse; nothing for a lesson without examples."""
+        to a no-tip example than to the lesson's fits it worse, and the classifier's log-odds that it is
+        one of the lesson's examples rather than a no-tip page count; nothing for a lesson without examples."""
         cfg = self.config
         nearest, no_tip = index.example_matches(page_vector)
         evidence = np.zeros(len(head), dtype=np.float32)
@@ -170,11 +197,14 @@ class Ranker:
             if np.isfinite(nearest[row]):
                 evidence[i] = (cfg.example_weight * (nearest[row] - cfg.example_offset)
                                - cfg.no_tip_example_weight * max(0.0, no_tip - nearest[row]))
-                if nearest[row] >= cfg.example_offset:
-                    tip.why.append("like the pages this lesson was written for")
+            if np.isfinite(log_odds[row]):
+                evidence[i] += cfg.classifier_weight * max(log_odds[row] + cfg.classifier_offset, cfg.classifier_floor)
+            if evidence[i] > 0:
+                tip.why.append("like the pages this lesson was written for")
         return evidence
 
-    def _dense_scores(self, index: LessonIndex, vectors: np.ndarray, chunks: list[tuple[str, bool]]) -> dict[int, float]:
+    def _dense_scores(self, index: LessonIndex, vectors: np.ndarray, chunks: list[tuple[str, bool]],
+                      nominees: set[int]) -> dict[int, float]:
         """Blend of each candidate's best-matching passage and its match with the whole page.
 
         A passage of page text that reads like menu labels rather than a sentence counts for less
@@ -183,6 +213,7 @@ class Ranker:
         """
         cfg = self.config
         rows = index.candidates(vectors, cfg.candidates)
+        rows += sorted(nominees.difference(rows))
         if not rows:
             return {}
         penalty = np.array([[0.0 if fixed else cfg.menu_penalty * (1 - prose_score(c))] for c, fixed in chunks])

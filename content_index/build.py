@@ -19,6 +19,7 @@ import sqlite_utils
 
 from .cache import EmbeddingCache
 from .embedder import Embedder
+from .example_classifier import fit_example_classifier
 from .examples import ExamplePage, whole_page_text
 from .lessons import Content, Lesson, content_paths, load_content
 from .render import render_html  # noqa: F401 (part of this module's interface)
@@ -127,11 +128,15 @@ def situation_vectors(cache: EmbeddingCache, embedder: Embedder, lessons: list[L
     return vectors
 
 
-def write_example_index(directory: Path, cache: EmbeddingCache, embedder: Embedder, examples: list[ExamplePage]) -> None:
-    """Embed (cache first) each example page as one passage, as a page is at query time: examples.faiss."""
+def write_example_index(directory: Path, cache: EmbeddingCache, embedder: Embedder, examples: list[ExamplePage],
+                        previous: Path | None = None) -> None:
+    """Embed (cache first) each example page as one passage, as a page is at query time: examples.faiss,
+    and the classifier learnt from them (the ``previous`` version's, if it learnt the same pages)."""
     index = faiss.IndexFlatIP(embedder.dim)  # exact: a page is compared with every example
     if examples:
-        index.add(cache.embed(embedder, [whole_page_text(example) for example in examples])[0])
+        vectors = cache.embed(embedder, [whole_page_text(example) for example in examples])[0]
+        index.add(vectors)
+        fit_example_classifier(vectors, [example.lessons for example in examples], directory, previous)
     faiss.write_index(index, str(directory / "examples.faiss"))
 
 
@@ -249,7 +254,7 @@ def publish_content(
         cache = EmbeddingCache(store.cache_path)
         try:
             embedded = write_vector_indexes(staging, cache, embedder, content.lessons, progress=advance)
-            write_example_index(staging, cache, embedder, content.examples)
+            write_example_index(staging, cache, embedder, content.examples, current)
         finally:
             cache.close()
         write_version(staging, content, {

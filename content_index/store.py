@@ -15,6 +15,8 @@ import faiss
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from .example_classifier import FILE as CLASSIFIER_FILE
+from .example_classifier import ExampleClassifier
 from .render import render_html
 
 KEEP_VERSIONS = 3
@@ -165,6 +167,8 @@ class LessonIndex:
         self._example_lessons, self._example_starts = np.unique(np.array([row for row, _ in pairs], dtype=np.int64),
                                                                 return_index=True)
         self._no_tip_examples = np.array([n for n, lessons in enumerate(labels) if not lessons], dtype=np.int64)
+        classifier = self.directory / CLASSIFIER_FILE
+        self.example_classifier = ExampleClassifier(classifier, self.row_of, len(self)) if classifier.is_file() else None
 
     def __len__(self) -> int:
         return len(self.lessons)
@@ -221,6 +225,13 @@ class LessonIndex:
         sims = queries @ self.situation_matrix[ids].T
         sims[:, ~self.has_situations[ids]] = np.nan
         return sims
+
+    def example_log_odds(self, page: np.ndarray) -> np.ndarray:
+        """Per lesson row, the example classifier's log-odds that this page (its whole-page vector) is one
+        of the lesson's example pages rather than a no-tip one; NaN for a lesson without examples."""
+        if self.example_classifier is None:
+            return np.full(len(self), np.nan, dtype=np.float32)
+        return self.example_classifier.log_odds(page)
 
     def example_matches(self, page: np.ndarray) -> tuple[np.ndarray, float]:
         """How close the nearest example page of each lesson row is to this page (its whole-page vector;

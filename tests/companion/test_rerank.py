@@ -116,3 +116,31 @@ def test_a_page_like_a_no_tip_example_page_gets_no_tip(tmp_path, content, fake_e
     fits = ScriptedReranker({"Pivot": 0.0})
     assert ranked(index, fake_embedder, fits, rerank_bar=-1.0, example_weight=0.0, no_tip_example_weight=0.0)
     assert ranked(index, fake_embedder, fits, rerank_bar=-1.0, example_weight=0.0, no_tip_example_weight=20.0) == []
+
+
+def test_the_classifiers_nominee_is_read_even_when_the_first_stage_missed_it(tmp_path, content, fake_embedder):
+    """Example pages of the email lesson read like PAGE: the classifier nominates it though the first
+    stage ranks the pivot lesson first, and the reranker is asked about both."""
+    index = example_index(tmp_path, content, fake_embedder,
+                          *({"text": PAGE.text + extra, "title": PAGE.title, "lessons": ["lesson-2"]}
+                            for extra in ("", " Again this month.", " For the board.")),
+                          *({"text": text, "lessons": []} for text in ("Lunch at noon?", "Cake in the kitchen")))
+    assert index.example_log_odds(fake_embedder.embed([PAGE.title + " " + PAGE.text])[0])[index.row_of["lesson-2"]] > 0
+    reranker = ScriptedReranker({"Pivot": 0.0, "Email": 10.0})
+    tips = ranked(index, fake_embedder, reranker, rerank_candidates=1, classifier_weight=0.0)
+    assert reranker.calls[0][0][0].startswith("Pivot") and any(t.startswith("Email") for t in reranker.calls[0][0])
+    assert tips[0].lesson_id == "lesson-2"
+    alone = ScriptedReranker({"Pivot": 0.0, "Email": 10.0})
+    ranked(index, fake_embedder, alone, rerank_candidates=1, example_nominees=0)
+    assert [text.split()[0] for text in alone.calls[0][0]] == ["Pivot"]
+
+
+def test_the_classifiers_log_odds_add_to_the_fit(tmp_path, content, fake_embedder):
+    index = example_index(tmp_path, content, fake_embedder,
+                          *({"text": PAGE.text + extra, "title": PAGE.title, "lessons": ["lesson-2"]}
+                            for extra in ("", " Again this month.")),
+                          *({"text": text, "lessons": []} for text in ("Lunch at noon?", "Cake in the kitchen")))
+    neutral = ScriptedReranker({"Pivot": 0.0, "Email": 0.0, "Pull": 0.0})
+    quiet = dict(example_weight=0.0, no_tip_example_weight=0.0, rerank_bar=-100.0)
+    assert ranked(index, fake_embedder, neutral, classifier_weight=0.0, **quiet)[0].lesson_id == "lesson-0"
+    assert ranked(index, fake_embedder, neutral, classifier_weight=20.0, **quiet)[0].lesson_id == "lesson-2"

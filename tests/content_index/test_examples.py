@@ -76,5 +76,57 @@ def test_a_version_written_before_example_pages_still_loads(tmp_path, content, f
     store = IndexStore(tmp_path / "index")
     build_index(content.root, store, fake_embedder)
     (store.current_dir() / "examples.faiss").unlink()
-    nearest, no_tip = LessonIndex(store.current_dir()).example_matches(fake_embedder.embed(["Totals per team"])[0])
+    (store.current_dir() / "example_classifier.npz").unlink(missing_ok=True)
+    index = LessonIndex(store.current_dir())
+    nearest, no_tip = index.example_matches(fake_embedder.embed(["Totals per team"])[0])
     assert np.all(nearest == -np.inf) and no_tip == -np.inf
+    assert np.all(np.isnan(index.example_log_odds(fake_embedder.embed(["Totals per team"])[0])))
+
+
+PIVOT_PAGES = [PIVOT_PAGE | {"text": text} for text in (
+    "Totals per team and month, copied by hand every week", "Sum the spend per team for each month",
+    "Monthly totals by team for the budget review")]
+CHAT_PAGES = [LUNCH_PAGE | {"text": text} for text in (
+    "Anyone up for ramen at noon? The usual place", "Happy birthday Sam! Cake in the kitchen",
+    "Parking lot is closed on Friday, use the street")]
+
+
+def test_the_example_classifier_tells_a_lessons_pages_from_no_tip_pages(tmp_path, content, fake_embedder):
+    content.write_examples("pages", *PIVOT_PAGES, *CHAT_PAGES)
+    store = IndexStore(tmp_path / "index")
+    build_index(content.root, store, fake_embedder)
+    index = LessonIndex(store.current_dir())
+    totals = index.example_log_odds(fake_embedder.embed(["Budget - Sheets Totals per team for each month"])[0])
+    lunch = index.example_log_odds(fake_embedder.embed(["#lunch - Slack Ramen at noon in the kitchen?"])[0])
+    pivot, review = index.row_of["lesson-0"], index.row_of["lesson-1"]
+    assert totals[pivot] > 0 > lunch[pivot]
+    assert totals[index.row_of["lesson-2"]] > lunch[index.row_of["lesson-2"]]  # the pages name it too
+    assert np.isnan(totals[review]) and np.isnan(lunch[review])  # no example pages of its own
+
+
+def test_without_no_tip_example_pages_there_is_no_classifier(tmp_path, content, fake_embedder):
+    content.write_examples("pages", *PIVOT_PAGES)
+    store = IndexStore(tmp_path / "index")
+    build_index(content.root, store, fake_embedder)
+    index = LessonIndex(store.current_dir())
+    assert index.example_classifier is None
+    assert np.all(np.isnan(index.example_log_odds(fake_embedder.embed(["Totals per team"])[0])))
+
+
+def test_a_rebuild_reuses_the_classifier_while_the_example_pages_stay_the_same(tmp_path, content, fake_embedder,
+                                                                               monkeypatch):
+    examples = content.write_examples("pages", *PIVOT_PAGES, *CHAT_PAGES)
+    store = IndexStore(tmp_path / "index")
+    build_index(content.root, store, fake_embedder)
+
+    class NotFitted:
+        def __init__(self, **_):
+            raise AssertionError("refitted")
+
+    monkeypatch.setattr("sklearn.linear_model.LogisticRegression", NotFitted)
+    content.write("lesson-1", "## Steps\n1. Review the diff first.", title="Pull request review", summary="Review well.")
+    assert build_index(content.root, store, fake_embedder).published
+    assert LessonIndex(store.current_dir()).example_classifier is not None
+    examples.write_text(examples.read_text().replace("Sum the spend", "Add up the spend"))
+    with pytest.raises(AssertionError, match="refitted"):
+        build_index(content.root, store, fake_embedder)
