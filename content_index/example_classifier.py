@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 NO_TIP = ""
 FILE = "example_classifier.npz"
@@ -37,7 +38,8 @@ def fit_example_classifier(vectors: np.ndarray, labels: list[list[str]], directo
     from sklearn.linear_model import LogisticRegression
 
     rows = np.repeat(np.arange(len(labels)), [max(1, len(lessons)) for lessons in labels])
-    model = LogisticRegression(C=REGULARISATION, max_iter=3000).fit(vectors[rows], classes)
+    with threadpool_limits(1):  # converged, in one summation order: the same classifier in any process
+        model = LogisticRegression(C=REGULARISATION, tol=1e-6, max_iter=20_000).fit(vectors[rows], classes)
     weights, bias = model.coef_, model.intercept_
     if len(model.classes_) == 2:  # sklearn keeps one row for two classes: the second's log-odds
         weights, bias = np.vstack([np.zeros_like(weights), weights]), np.concatenate([[0.0], bias])

@@ -40,7 +40,7 @@ CONFIG = RankingConfig()
 class RuleTerms(Ranker):
     """The ranker with its dense part set to zero: what it adds for lexical evidence and context rules."""
 
-    def _dense_scores(self, index, vectors, chunks):
+    def _dense_scores(self, index, vectors, chunks, nominees):
         return dict.fromkeys(range(len(index)), 0.0)
 
 

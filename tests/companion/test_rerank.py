@@ -144,3 +144,18 @@ def test_the_classifiers_log_odds_add_to_the_fit(tmp_path, content, fake_embedde
     quiet = dict(example_weight=0.0, no_tip_example_weight=0.0, rerank_bar=-100.0)
     assert ranked(index, fake_embedder, neutral, classifier_weight=0.0, **quiet)[0].lesson_id == "lesson-0"
     assert ranked(index, fake_embedder, neutral, classifier_weight=20.0, **quiet)[0].lesson_id == "lesson-2"
+
+
+def test_the_classifier_counts_against_a_lesson_only_down_to_its_floor(tmp_path, content, fake_embedder):
+    """It reads the page's first words only: a page it takes for a no-tip page loses at most the floor."""
+    index = example_index(tmp_path, content, fake_embedder,
+                          *({"text": text, "lessons": ["lesson-0"]} for text in ("Lunch menu", "Parking closed")),
+                          *({"text": PAGE.text + extra, "title": PAGE.title, "lessons": []} for extra in ("", " Q3.")))
+    odds = index.example_log_odds(fake_embedder.embed([PAGE.title + " " + PAGE.text])[0])[index.row_of["lesson-0"]]
+    assert odds + RankingConfig().classifier_offset < -2
+    fits = ScriptedReranker({"Pivot": 0.0})
+    quiet = dict(example_weight=0.0, no_tip_example_weight=0.0, rerank_bar=-100.0, example_nominees=0)
+    floored = ranked(index, fake_embedder, fits, classifier_floor=-1.0, **quiet)[0]
+    unfloored = ranked(index, fake_embedder, fits, classifier_floor=-100.0, **quiet)[0]
+    assert floored.lesson_id == unfloored.lesson_id == "lesson-0"
+    assert np.log(floored.score / (1 - floored.score)) - np.log(unfloored.score / (1 - unfloored.score)) > 1
