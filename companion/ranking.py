@@ -45,7 +45,7 @@ class RankingConfig:
     example_offset: float = 0.5
     no_tip_example_weight: float = 5.0  # x how much closer the nearest no-tip example page is
     classifier_weight: float = 1.0   # x (the example classifier's log-odds, lesson's example vs no-tip page
-    classifier_offset: float = 1.2   #    + this: no-tip pages outnumber any one lesson's examples),
+    classifier_offset: float = 2.0   #    + this: no-tip pages outnumber any one lesson's examples),
     classifier_floor: float = -1.0   # at least this: it reads a page's first 120 words, the need may come later
     example_nominees: int = 2        # the classifier's best lessons are read even if the first stage missed them
     nominee_log_odds: float = 1.0    # ...when it takes the page for their example, not a no-tip page, at these log-odds
@@ -101,7 +101,7 @@ class Ranker:
         if not whole.strip():
             return []
         vectors = self.embedder.embed([text for text, _ in chunks] + [whole])
-        log_odds = index.example_log_odds(vectors[-1]) if self.reranker is not None else None
+        log_odds = index.example_log_odds(ctx, vectors[-1]) if self.reranker is not None else None
         nominees = self._nominees(log_odds)
         dense = self._dense_scores(index, vectors, chunks, nominees)
         terms = salient_terms(" ".join([ctx.selection, ctx.title, " ".join(ctx.headings), ctx.text]))

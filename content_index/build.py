@@ -29,7 +29,7 @@ from .store import IndexStore
 # at 10k lessons but 70 ms at 100k; HNSW answers the same in ~1-2 ms up to 1M (docs/benchmarks.md).
 APPROXIMATE_ABOVE = 20_000
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 32, 80, 256  # recall sweep: docs/benchmarks.md
-INDEX_FORMAT = 4  # part of every content fingerprint: a version written in another layout is rebuilt
+INDEX_FORMAT = 5  # part of every content fingerprint: a version written in another layout is rebuilt
 
 
 @dataclass
@@ -136,7 +136,7 @@ def write_example_index(directory: Path, cache: EmbeddingCache, embedder: Embedd
     if examples:
         vectors = cache.embed(embedder, [whole_page_text(example) for example in examples])[0]
         index.add(vectors)
-        fit_example_classifier(vectors, [example.lessons for example in examples], directory, previous)
+        fit_example_classifier(vectors, examples, directory, previous)
     faiss.write_index(index, str(directory / "examples.faiss"))
 
 

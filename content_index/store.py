@@ -226,12 +226,13 @@ class LessonIndex:
         sims[:, ~self.has_situations[ids]] = np.nan
         return sims
 
-    def example_log_odds(self, page: np.ndarray) -> np.ndarray:
-        """Per lesson row, the example classifier's log-odds that this page (its whole-page vector) is one
-        of the lesson's example pages rather than a no-tip one; NaN for a lesson without examples."""
+    def example_log_odds(self, page, vector: np.ndarray) -> np.ndarray:
+        """Per lesson row, the example classifier's log-odds that this page (a ``PageContext`` and its
+        whole-page vector) is one of the lesson's example pages rather than a no-tip one; NaN for a
+        lesson without examples."""
         if self.example_classifier is None:
             return np.full(len(self), np.nan, dtype=np.float32)
-        return self.example_classifier.log_odds(page)
+        return self.example_classifier.log_odds(page, vector)
 
     def example_matches(self, page: np.ndarray) -> tuple[np.ndarray, float]:
         """How close the nearest example page of each lesson row is to this page (its whole-page vector;

@@ -12,6 +12,7 @@ from companion.ranking import Ranker, RankingConfig, reranker_page_text
 from content_index.build import build_index
 from content_index.reranker import lesson_text, page_text
 from content_index.store import IndexStore, LessonIndex
+from tests.content_index.test_examples import log_odds
 
 PAGE = PageContext(url="https://sheets.example.com/d/1", title="Budget - Sheets",
                    text="Summarise spending by team with pivot tables across the quarter.")
@@ -125,7 +126,7 @@ def test_the_classifiers_nominee_is_read_even_when_the_first_stage_missed_it(tmp
                           *({"text": PAGE.text + extra, "title": PAGE.title, "lessons": ["lesson-2"]}
                             for extra in ("", " Again this month.", " For the board.")),
                           *({"text": text, "lessons": []} for text in ("Lunch at noon?", "Cake in the kitchen")))
-    assert index.example_log_odds(fake_embedder.embed([PAGE.title + " " + PAGE.text])[0])[index.row_of["lesson-2"]] > 0
+    assert log_odds(index, fake_embedder, PAGE)[index.row_of["lesson-2"]] > 0
     reranker = ScriptedReranker({"Pivot": 0.0, "Email": 10.0})
     tips = ranked(index, fake_embedder, reranker, rerank_candidates=1, classifier_weight=0.0)
     assert reranker.calls[0][0][0].startswith("Pivot") and any(t.startswith("Email") for t in reranker.calls[0][0])
@@ -151,7 +152,7 @@ def test_the_classifier_counts_against_a_lesson_only_down_to_its_floor(tmp_path,
     index = example_index(tmp_path, content, fake_embedder,
                           *({"text": text, "lessons": ["lesson-0"]} for text in ("Lunch menu", "Parking closed")),
                           *({"text": PAGE.text + extra, "title": PAGE.title, "lessons": []} for extra in ("", " Q3.")))
-    odds = index.example_log_odds(fake_embedder.embed([PAGE.title + " " + PAGE.text])[0])[index.row_of["lesson-0"]]
+    odds = log_odds(index, fake_embedder, PAGE)[index.row_of["lesson-0"]]
     assert odds + RankingConfig().classifier_offset < -2
     fits = ScriptedReranker({"Pivot": 0.0})
     quiet = dict(example_weight=0.0, no_tip_example_weight=0.0, rerank_bar=-100.0, example_nominees=0)
