@@ -101,7 +101,7 @@ class Ranker:
         if not whole.strip():
             return []
         vectors = self.embedder.embed([text for text, _ in chunks] + [whole])
-        log_odds = index.example_log_odds(ctx, vectors[-1]) if self.reranker is not None else None
+        log_odds = index.example_log_odds(ctx, vectors[-1]) if self.reranker is not None else {}
         nominees = self._nominees(log_odds)
         dense = self._dense_scores(index, vectors, chunks, nominees)
         terms = salient_terms(" ".join([ctx.selection, ctx.title, " ".join(ctx.headings), ctx.text]))
@@ -145,13 +145,11 @@ class Ranker:
             tips.append(tip)
         return tips
 
-    def _nominees(self, log_odds: np.ndarray | None) -> set[int]:
+    def _nominees(self, log_odds: dict[int, float]) -> set[int]:
         """The lesson rows whose example pages the classifier takes this page for, rather than a no-tip page."""
-        if log_odds is None:
-            return set()
         cfg = self.config
-        best = np.argsort(-np.nan_to_num(log_odds, nan=-np.inf))[: cfg.example_nominees]
-        return {int(row) for row in best if log_odds[row] >= cfg.nominee_log_odds}
+        best = sorted(log_odds, key=log_odds.__getitem__, reverse=True)[: cfg.example_nominees]
+        return {row for row in best if log_odds[row] >= cfg.nominee_log_odds}
 
     def _head(self, scored: list[tuple[int, Tip]], nominees: set[int]) -> list[tuple[int, Tip]]:
         """Move the lessons to read again to the front of ``scored``: the first stage's best few and the
@@ -161,7 +159,7 @@ class Ranker:
         scored[:] = head + [pair for pair in scored[cut:] if pair[0] not in nominees]
         return head
 
-    def _rerank(self, index: LessonIndex, ctx: PageContext, page_vector: np.ndarray, log_odds: np.ndarray,
+    def _rerank(self, index: LessonIndex, ctx: PageContext, page_vector: np.ndarray, log_odds: dict[int, float],
                 nominees: set[int], scored: list[tuple[int, Tip]]) -> bool:
         """Reorder ``scored`` (best first) by the reranker's fit, and say whether the best fit clears the bar.
 
@@ -185,7 +183,7 @@ class Ranker:
         scored.sort(key=lambda pair: pair[1].score, reverse=True)
         return max(fits) >= cfg.rerank_bar
 
-    def _example_evidence(self, index: LessonIndex, page_vector: np.ndarray, log_odds: np.ndarray,
+    def _example_evidence(self, index: LessonIndex, page_vector: np.ndarray, log_odds: dict[int, float],
                           head: list[tuple[int, Tip]]) -> np.ndarray:
         """Log-odds from the example pages: a page close to a lesson's examples fits it better, one closer
         to a no-tip example than to the lesson's fits it worse, and the classifier's log-odds that it is
@@ -197,7 +195,7 @@ class Ranker:
             if np.isfinite(nearest[row]):
                 evidence[i] = (cfg.example_weight * (nearest[row] - cfg.example_offset)
                                - cfg.no_tip_example_weight * max(0.0, no_tip - nearest[row]))
-            if np.isfinite(log_odds[row]):
+            if row in log_odds:
                 evidence[i] += cfg.classifier_weight * max(log_odds[row] + cfg.classifier_offset, cfg.classifier_floor)
             if evidence[i] > 0:
                 tip.why.append("like the pages this lesson was written for")

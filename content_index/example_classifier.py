@@ -67,27 +67,22 @@ def fit_example_classifier(vectors: np.ndarray, examples: list, directory: Path,
 class ExampleClassifier:
     """The stored classifier, its classes mapped to lesson rows."""
 
-    def __init__(self, path: Path, row_of: dict[str, int], lessons: int):
+    def __init__(self, path: Path, row_of: dict[str, int]):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         stored = np.load(path)
         classes = [str(c) for c in stored["classes"]]
         self.words = TfidfVectorizer(vocabulary=[str(t) for t in stored["terms"]], **WORDS)
         self.words.idf_ = stored["idf"]
-        self.weights, self.bias = stored["weights"], stored["bias"]
-        self.vocabulary = len(stored["terms"])
+        vocabulary = len(stored["terms"])
+        self.word_weights = np.ascontiguousarray(stored["weights"][:, :vocabulary].T)  # words x classes
+        self.vector_weights, self.bias = stored["weights"][:, vocabulary:], stored["bias"]
         self.no_tip = classes.index(NO_TIP)
-        known = [(i, row_of[c]) for i, c in enumerate(classes) if c in row_of]
-        self.classes = np.array([i for i, _ in known], dtype=np.int64)
-        self.rows = np.array([row for _, row in known], dtype=np.int64)
-        self.lessons = lessons
+        self.rows = {i: row_of[c] for i, c in enumerate(classes) if c in row_of}
 
-    def log_odds(self, page, vector: np.ndarray) -> np.ndarray:
-        """Per lesson row: log P(an example of this lesson) - log P(a no-tip example); NaN without examples.
-        ``page`` is a ``PageContext``, ``vector`` its whole-page vector."""
-        words = self.words.transform([page_words(page)])
-        logits = (words @ self.weights[:, : self.vocabulary].T).ravel()
-        logits += self.weights[:, self.vocabulary:] @ np.asarray(vector, dtype=np.float32) + self.bias
-        odds = np.full(self.lessons, np.nan, dtype=np.float32)
-        odds[self.rows] = logits[self.classes] - logits[self.no_tip]
-        return odds
+    def log_odds(self, page, vector: np.ndarray) -> dict[int, float]:
+        """Lesson row -> log P(an example of this lesson) - log P(a no-tip example), for the lessons with
+        examples. ``page`` is a ``PageContext``, ``vector`` its whole-page vector."""
+        logits = (self.words.transform([page_words(page)]) @ self.word_weights).ravel()
+        logits += self.vector_weights @ np.asarray(vector, dtype=np.float32) + self.bias
+        return {row: float(logits[i] - logits[self.no_tip]) for i, row in self.rows.items()}

@@ -168,7 +168,7 @@ class LessonIndex:
                                                                 return_index=True)
         self._no_tip_examples = np.array([n for n, lessons in enumerate(labels) if not lessons], dtype=np.int64)
         classifier = self.directory / CLASSIFIER_FILE
-        self.example_classifier = ExampleClassifier(classifier, self.row_of, len(self)) if classifier.is_file() else None
+        self.example_classifier = ExampleClassifier(classifier, self.row_of) if classifier.is_file() else None
 
     def __len__(self) -> int:
         return len(self.lessons)
@@ -226,12 +226,12 @@ class LessonIndex:
         sims[:, ~self.has_situations[ids]] = np.nan
         return sims
 
-    def example_log_odds(self, page, vector: np.ndarray) -> np.ndarray:
-        """Per lesson row, the example classifier's log-odds that this page (a ``PageContext`` and its
-        whole-page vector) is one of the lesson's example pages rather than a no-tip one; NaN for a
-        lesson without examples."""
+    def example_log_odds(self, page, vector: np.ndarray) -> dict[int, float]:
+        """Lesson row -> the example classifier's log-odds that this page (a ``PageContext`` and its
+        whole-page vector) is one of the lesson's example pages rather than a no-tip one; lessons
+        without examples are not in it (none are without a classifier)."""
         if self.example_classifier is None:
-            return np.full(len(self), np.nan, dtype=np.float32)
+            return {}
         return self.example_classifier.log_odds(page, vector)
 
     def example_matches(self, page: np.ndarray) -> tuple[np.ndarray, float]:

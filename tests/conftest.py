@@ -26,6 +26,13 @@ def few_training_pages(folder: Path) -> Path:
     return folder
 
 
+def example_log_odds(index, embedder, page) -> dict[int, float]:
+    """The example classifier's log-odds for ``page`` (a ``PageContext``), read as the ranking reads it."""
+    from content_index.examples import whole_page_text
+
+    return index.example_log_odds(page, embedder.embed([whole_page_text(page)])[0])
+
+
 def lesson_text(lesson_id: str, body: str | None = None, **fields) -> str:
     """A lesson file's text with sensible defaults; ``fields`` override or add front matter."""
     meta = {

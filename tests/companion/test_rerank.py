@@ -12,7 +12,7 @@ from companion.ranking import Ranker, RankingConfig, reranker_page_text
 from content_index.build import build_index
 from content_index.reranker import lesson_text, page_text
 from content_index.store import IndexStore, LessonIndex
-from tests.content_index.test_examples import log_odds
+from tests.conftest import example_log_odds as log_odds
 
 PAGE = PageContext(url="https://sheets.example.com/d/1", title="Budget - Sheets",
                    text="Summarise spending by team with pivot tables across the quarter.")
