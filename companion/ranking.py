@@ -44,9 +44,9 @@ class RankingConfig:
     example_weight: float = 10.0     # x (closeness of the lesson's nearest example page - the offset)
     example_offset: float = 0.5
     no_tip_example_weight: float = 5.0  # x how much closer the nearest no-tip example page is
-    classifier_weight: float = 1.0   # x (the example classifier's log-odds, lesson's example vs no-tip page
+    classifier_weight: float = 2.0   # x (the example classifier's log-odds, lesson's example vs no-tip page
     classifier_offset: float = 2.0   #    + this: no-tip pages outnumber any one lesson's examples),
-    classifier_floor: float = -1.0   # at least this: it reads a page's first 120 words, the need may come later
+    classifier_floor: float = -1.0   # but at least this: it counts fully for a lesson, only a little against
     example_nominees: int = 2        # the classifier's best lessons are read even if the first stage missed them
     nominee_log_odds: float = 1.0    # ...when it takes the page for their example, not a no-tip page, at these log-odds
 
@@ -196,7 +196,7 @@ class Ranker:
                 evidence[i] = (cfg.example_weight * (nearest[row] - cfg.example_offset)
                                - cfg.no_tip_example_weight * max(0.0, no_tip - nearest[row]))
             if row in log_odds:
-                evidence[i] += cfg.classifier_weight * max(log_odds[row] + cfg.classifier_offset, cfg.classifier_floor)
+                evidence[i] += max(cfg.classifier_weight * (log_odds[row] + cfg.classifier_offset), cfg.classifier_floor)
             if evidence[i] > 0:
                 tip.why.append("like the pages this lesson was written for")
         return evidence
