@@ -45,8 +45,8 @@ class RankingConfig:
     example_offset: float = 0.5
     no_tip_example_weight: float = 5.0  # x how much closer the nearest no-tip example page is
     classifier_weight: float = 2.0   # x (the example classifier's log-odds, lesson's example vs no-tip page
-    classifier_offset: float = 2.0   #    + this: no-tip pages outnumber any one lesson's examples),
-    classifier_floor: float = -1.0   # but at least this: it counts fully for a lesson, only a little against
+    classifier_offset: float = 1.0   #    + this: no-tip pages outnumber any one lesson's examples),
+    classifier_floor: float = -1.0   # but at least this: it counts fully for a lesson, only a little against it
     example_nominees: int = 2        # the classifier's best lessons are read even if the first stage missed them
     nominee_log_odds: float = 1.0    # ...when it takes the page for their example, not a no-tip page, at these log-odds
 

@@ -45,6 +45,15 @@ def test_labelled_page_set(shipped, reranker, cache):
     assert metrics["no_tip_rate"] >= 0.95
 
 
+def test_fresh_page_set(shipped, reranker, cache):
+    """Written after the ranking was tuned, by authors who read only the lessons: how it does on new pages."""
+    metrics = evaluate(REPO / "eval" / "pages-fresh", shipped, lessons=STARTER_CONTENT, cache=cache, reranker=reranker)
+    assert metrics["queries"] >= 120 and metrics["negatives"] >= 40
+    assert metrics["p@1"] >= 0.86
+    assert metrics["ndcg@10"] >= 0.89
+    assert metrics["no_tip_rate"] >= 0.86
+
+
 def test_labelled_page_set_first_stage_alone(shipped, cache):
     """Without the reranker (it could not load, or a model of one's own): the threshold decides."""
     metrics = evaluate(REPO / "eval" / "pages", shipped, lessons=STARTER_CONTENT, cache=cache)
