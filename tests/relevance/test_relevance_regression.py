@@ -37,21 +37,14 @@ def cache(tmp_path_factory):
     return tmp_path_factory.mktemp("eval") / "embeddings.db"
 
 
-def test_labelled_page_set(shipped, reranker, cache):
-    metrics = evaluate(REPO / "eval" / "pages", shipped, lessons=STARTER_CONTENT, cache=cache, reranker=reranker)
-    assert metrics["queries"] >= 200 and metrics["negatives"] >= 50
-    assert metrics["p@1"] >= 0.90
-    assert metrics["ndcg@10"] >= 0.92
-    assert metrics["no_tip_rate"] >= 0.95
-
-
-def test_fresh_page_set(shipped, reranker, cache):
-    """Written after the ranking was tuned, by authors who read only the lessons: how it does on new pages."""
-    metrics = evaluate(REPO / "eval" / "pages-fresh", shipped, lessons=STARTER_CONTENT, cache=cache, reranker=reranker)
-    assert metrics["queries"] >= 120 and metrics["negatives"] >= 40
-    assert metrics["p@1"] >= 0.86
-    assert metrics["ndcg@10"] >= 0.89
-    assert metrics["no_tip_rate"] >= 0.86
+@pytest.mark.parametrize("name, least", [
+    ("pages", {"queries": 200, "negatives": 50, "p@1": 0.90, "ndcg@10": 0.92, "no_tip_rate": 0.95}),
+    # written after the ranking was tuned, by authors who read only the lessons: how it does on new pages
+    ("pages-fresh", {"queries": 120, "negatives": 40, "p@1": 0.86, "ndcg@10": 0.89, "no_tip_rate": 0.86}),
+])
+def test_labelled_page_sets(name, least, shipped, reranker, cache):
+    metrics = evaluate(REPO / "eval" / name, shipped, lessons=STARTER_CONTENT, cache=cache, reranker=reranker)
+    assert {key: metrics[key] for key in least if metrics[key] < least[key]} == {}
 
 
 def test_labelled_page_set_first_stage_alone(shipped, cache):
