@@ -15,8 +15,7 @@ import faiss
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .example_classifier import FILE as CLASSIFIER_FILE
-from .example_classifier import ExampleClassifier
+from .example_classifier import FILE as CLASSIFIER_FILE, ExampleClassifier
 from .render import render_html
 
 KEEP_VERSIONS = 3
